@@ -1,0 +1,5 @@
+"""showfloor: the runtime for interactive exhibit stations."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""``python -m showfloor``."""
+
+from showfloor.cli import run
+
+run()

@@ -1,0 +1,1 @@
+"""Events, learning records, metrics and reports."""

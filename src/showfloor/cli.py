@@ -1,0 +1,242 @@
+"""The ``showfloor`` command: thin, calls into the packages.
+
+Every failure a person can cause ends in one plain sentence and a non-zero
+exit; a traceback is shown only with ``SHOWFLOOR_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from showfloor import __version__
+from showfloor.errors import ShowfloorError
+
+app = typer.Typer(
+    name="showfloor",
+    help="The runtime for interactive exhibit stations: check, simulate and replay exhibits.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"showfloor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """showfloor: write an exhibit as content; check, simulate and replay it."""
+
+
+def _media_length(root: Path) -> Any:
+    from showfloor.content.media import media_duration
+
+    return lambda path: media_duration(root, path)
+
+
+def _load_ok(path: Path) -> Any:
+    """Load and check an exhibit; refuse with the problems if it has errors."""
+    from showfloor.content.lint import check
+
+    report = check(path)
+    if not report.ok or report.exhibit is None:
+        for p in report.errors[:20]:
+            err.print(str(p), markup=False)
+        more = len(report.errors) - 20
+        raise ShowfloorError(f"{path} has {len(report.errors)} error(s)"
+                             + (f" ({more} more not shown)" if more > 0 else "")
+                             + "; run 'showfloor check' and fix them first")
+    return report
+
+
+@app.command("check")
+def check_cmd(
+    path: Annotated[Path, typer.Argument(help="The exhibit folder (or its exhibit.yaml).")],
+    format: Annotated[str, typer.Option("--format", "-f",
+                                        help="Output: text, or json for tools.")] = "text",
+    display: Annotated[str, typer.Option(help="Display kind whose media budgets apply: "
+                                         "touch, projector, vr, hologram-pyramid, "
+                                         "hologram-fan.")] = "touch",
+    strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
+) -> None:
+    """Load and lint an exhibit; report every problem as file:line:column."""
+    from showfloor.content.lint import BUDGETS, as_json, check
+
+    if format not in ("text", "json"):
+        raise ShowfloorError(f"--format '{format}' is not known; use text or json")
+    if display not in BUDGETS:
+        raise ShowfloorError(f"--display '{display}' is not known; use one of "
+                             f"{', '.join(BUDGETS)}")
+    report = check(path, display=display)
+    failed = bool(report.errors) or (strict and bool(report.warnings))
+    if format == "json":
+        sys.stdout.write(json.dumps(as_json(report), ensure_ascii=False, indent=2) + "\n")
+        raise typer.Exit(EXIT_PROBLEMS if failed else 0)
+    for p in report.problems:
+        colour = "red" if p.severity == "error" else "yellow"
+        text = p.message if not p.hint else f"{p.message} — {p.hint}"
+        out.print(f"{p.where()}: [{colour}]{p.severity}[/{colour}]: ", end="")
+        out.print(text, markup=False)
+    n_err, n_warn = len(report.errors), len(report.warnings)
+    ex = report.exhibit
+    if not report.problems and ex is not None:
+        out.print(f"[green]✓[/green] {ex.id} {ex.version}: {len(ex.scenes)} scenes, "
+                  f"{len(ex.languages)} languages, no problems")
+    else:
+        out.print(f"{n_err} error(s), {n_warn} warning(s)")
+    raise typer.Exit(EXIT_PROBLEMS if failed else 0)
+
+
+@app.command("simulate")
+def simulate_cmd(
+    path: Annotated[Path, typer.Argument(help="The exhibit folder.")],
+    visitors: Annotated[int, typer.Option("--visitors", "-n", min=1, max=10_000_000,
+                                          help="How many visitors to simulate.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same report.")
+                    ] = 0,
+    profile: Annotated[str, typer.Option(help="random, diligent or hurried.")] = "random",
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    record: Annotated[Path | None, typer.Option(help="Also write every event to this "
+                                                 "JSON-lines file (for replay).")] = None,
+) -> None:
+    """Walk simulated visitors through an exhibit on a virtual clock and report."""
+    from showfloor.engine.simulate import PROFILES, simulate
+
+    if profile not in PROFILES:
+        raise ShowfloorError(f"--profile '{profile}' is not known; use one of "
+                             f"{', '.join(PROFILES)}")
+    if format not in ("text", "json"):
+        raise ShowfloorError(f"--format '{format}' is not known; use text or json")
+    report = _load_ok(path)
+    result = simulate(report.exhibit, visitors, profile=profile, seed=seed,
+                      media_length=_media_length(report.root), record=record,
+                      origin=str(report.root.resolve()))
+    if format == "json":
+        sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False, indent=2) + "\n")
+        return
+    from showfloor.analytics.simulation import render
+
+    render(out, result, report.exhibit)
+
+
+@app.command("replay")
+def replay_cmd(
+    events: Annotated[Path, typer.Argument(help="A JSON-lines event log.")],
+    exhibit: Annotated[Path | None, typer.Option(help="The exhibit folder (default: the one "
+                                                  "named in the log).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every view.")] = False,
+) -> None:
+    """Feed a recorded event log through the engine again; check the views match."""
+    from showfloor.engine.replay import read_events, replay
+
+    evs = list(read_events(events))
+    if exhibit is None:
+        started = next((e for e in evs if e.kind == "engine_started"), None)
+        where = started.data.get("path") if started else None
+        if not where:
+            raise ShowfloorError(f"{events} does not name its exhibit; give --exhibit PATH")
+        exhibit = Path(str(where))
+    report = _load_ok(exhibit)
+    ex = report.exhibit
+    started = next((e for e in evs if e.kind == "engine_started"), None)
+    if started and started.data.get("exhibit") not in (None, ex.id):
+        raise ShowfloorError(f"{events} was recorded with exhibit "
+                             f"'{started.data.get('exhibit')}', not '{ex.id}'")
+    result = replay(ex, evs, media_length=_media_length(report.root))
+    width = max(len(result.expected), len(result.got))
+    if verbose:
+        table = Table("#", "recorded", "replayed", "")
+        for i in range(width):
+            a = result.expected[i] if i < len(result.expected) else None
+            b = result.got[i] if i < len(result.got) else None
+            table.add_row(str(i + 1), f"{a[0]} {a[1][:8]}" if a else "—",
+                          f"{b[0]} {b[1][:8]}" if b else "—",
+                          "[green]✓[/green]" if a == b else "[red]✗[/red]")
+        out.print(table)
+    if result.ok:
+        out.print(f"[green]✓[/green] {result.inputs} inputs, {result.sessions} session(s): "
+                  f"all {len(result.got)} views match")
+        return
+    i = result.first_difference()
+    assert i is not None
+    a = result.expected[i] if i < len(result.expected) else ("(none)", "")
+    b = result.got[i] if i < len(result.got) else ("(none)", "")
+    raise ShowfloorError(f"view {i + 1} differs: recorded '{a[0]}' ({a[1][:8]}), replayed "
+                         f"'{b[0]}' ({b[1][:8]}); {len(result.expected)} views recorded, "
+                         f"{len(result.got)} replayed")
+
+
+@app.command("schema")
+def schema_cmd(
+    scenes: Annotated[bool, typer.Option(help="The schema of a scenes/*.yaml file instead.")
+                      ] = False,
+) -> None:
+    """Print the JSON Schema of exhibit.yaml (for editors' autocompletion)."""
+    from showfloor.content.schema import exhibit_schema, scene_list_schema
+
+    schema = scene_list_schema() if scenes else exhibit_schema()
+    sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("new")
+def new_cmd(
+    name: Annotated[Path, typer.Argument(help="Folder to create; its name becomes the id.")],
+) -> None:
+    """Start a new bilingual exhibit that passes check and runs."""
+    from showfloor.content.scaffold import scaffold
+
+    root = scaffold(name)
+    out.print(f"[green]✓[/green] created {root}/ — next: showfloor check {root}")
+
+
+def run() -> None:
+    """Entry point: run the app, turning every failure into one plain sentence."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except ShowfloorError as e:
+        err.print("[red]error:[/red] ", end="")
+        err.print(str(e), markup=False)
+        sys.exit(EXIT_USAGE)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 - the last line of defence against tracebacks
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            sys.exit(130)
+        if os.environ.get("SHOWFLOOR_DEBUG"):
+            raise
+        err.print("[red]error:[/red] ", end="")
+        err.print(f"showfloor hit an internal problem ({type(e).__name__}: {e}). Please "
+                  "report it; run with SHOWFLOOR_DEBUG=1 to see the details.", markup=False)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,1 @@
+"""The exhibit as content: typed model, loading with positions, lint, bundles."""

@@ -1,0 +1,467 @@
+"""Load an exhibit folder: YAML with positions → the typed model.
+
+Loading never raises for bad content: it returns every problem it found, each
+with ``file:line:column`` and, where one exists, a fix. It raises
+:class:`~showfloor.errors.ContentError` only when there is nothing to load
+(a missing path, a folder without ``exhibit.yaml``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from showfloor.content.model import Exhibit, SceneBase
+from showfloor.content.problems import Problem
+from showfloor.content.scenes import registry
+from showfloor.errors import ContentError
+
+EXHIBIT_FILE = "exhibit.yaml"
+SCENES_DIR = "scenes"
+#: A YAML file larger than this is refused (content is text; media lives beside it).
+MAX_YAML_BYTES = 4 * 1024 * 1024
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass
+class Positions:
+    """Where each key and value of the merged document came from."""
+
+    keys: dict[Path_, Pos] = field(default_factory=dict)
+    values: dict[Path_, Pos] = field(default_factory=dict)
+    files: dict[Path_, str] = field(default_factory=dict)
+
+    def at(self, path: Sequence[str | int], key: bool = False) -> Pos | None:
+        """The position of ``path`` (its value, or its key), else of its nearest parent."""
+        p = tuple(path)
+        while True:
+            table = self.keys if key else self.values
+            if p in table:
+                return table[p]
+            if p in self.values:
+                return self.values[p]
+            if not p:
+                return None
+            p = p[:-1]
+
+    def file_of(self, path: Sequence[str | int]) -> str:
+        p = tuple(path)
+        while p and p not in self.files:
+            p = p[:-1]
+        return self.files.get(p, EXHIBIT_FILE)
+
+
+@dataclass
+class Loaded:
+    """The result of loading: the model (None when it could not be built) and problems."""
+
+    root: Path
+    exhibit: Exhibit | None
+    problems: list[Problem]
+    positions: Positions
+    raw: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.exhibit is not None and not any(
+            p.severity == "error" for p in self.problems)
+
+    def problem(self, severity: str, path: Sequence[str | int], message: str,
+                hint: str | None = None, code: str = "content", key: bool = False) -> Problem:
+        pos = self.positions.at(path, key=key)
+        file = pos.file if pos else self.positions.file_of(path)
+        return Problem(severity, message, file, pos.line if pos else 0,  # type: ignore[arg-type]
+                       pos.column if pos else 0, hint, code)
+
+
+def _record(node: Any, file: str, path: Path_, pos: Positions) -> None:
+    if isinstance(node, CommentedMap):
+        for k in node:
+            try:
+                kl, kc = node.lc.key(k)
+                vl, vc = node.lc.value(k)
+            except (KeyError, TypeError, AttributeError):
+                continue
+            sub = (*path, k) if isinstance(k, (str, int)) else (*path, str(k))
+            pos.keys[sub] = Pos(file, kl + 1, kc + 1)
+            pos.values[sub] = Pos(file, vl + 1, vc + 1)
+            _record(node[k], file, sub, pos)
+    elif isinstance(node, CommentedSeq):
+        for i, item in enumerate(node):
+            try:
+                il, ic = node.lc.item(i)
+            except (KeyError, TypeError, AttributeError):
+                continue
+            pos.values[(*path, i)] = Pos(file, il + 1, ic + 1)
+            _record(item, file, (*path, i), pos)
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip nodes → plain dicts, lists and scalars."""
+    if isinstance(node, Mapping):
+        return {(k if isinstance(k, (str, int)) else str(k)): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if type(node).__module__.startswith("ruamel"):
+        # ScalarFloat, ScalarInt, ScalarBoolean, TaggedScalar, …
+        for kind in (bool, int, float, str):
+            if isinstance(node, kind):
+                return kind(node)
+        return str(node)
+    return node
+
+
+def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
+    """Parse one YAML file, returning ruamel nodes, or problems (never raising)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            return None, [Problem(
+                "error", f"{display} is {size / 1e6:.1f} MB; exhibit YAML files are limited "
+                f"to {MAX_YAML_BYTES // 1024 // 1024} MB", display,
+                hint="keep media in files beside the YAML, and split scenes into scenes/*.yaml",
+                code="yaml-size")]
+        data = path.read_bytes()
+    except OSError as err:
+        return None, [Problem("error", f"cannot read {display}: {err.strerror or err}", display,
+                              code="io")]
+    if b"\x00" in data[:8192]:
+        return None, [Problem("error", f"{display} is a binary file, not YAML text", display,
+                              code="yaml-binary", hint="save the file as UTF-8 text")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        return None, [Problem("error", f"{display} is not UTF-8 text (byte 0x{data[err.start]:02x})",
+                              display, line, col, "save the file as UTF-8", "yaml-encoding")]
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        return yaml.load(text), []
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 0
+        col = mark.column + 1 if mark else 0
+        what = " ".join(str(x) for x in (err.context, err.problem) if x)
+        hint = _yaml_hint(what)
+        code = "yaml-duplicate-key" if "duplicate key" in what else "yaml-syntax"
+        if code == "yaml-duplicate-key":
+            hint = "each key may appear once in a mapping; remove or rename one"
+        return None, [Problem("error", f"YAML: {what}", display, line, col, hint, code)]
+    except (YAMLError, RecursionError, ValueError) as err:
+        return None, [Problem("error", f"YAML: {err}", display, code="yaml-syntax")]
+
+
+def _yaml_hint(what: str) -> str | None:
+    if "tab" in what and "indent" in what or "found character '\\t'" in what:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in what:
+        return "quote text that contains ': ' (a colon and a space)"
+    if "could not find expected ':'" in what:
+        return "each key needs ': ' after it"
+    if "found undefined alias" in what:
+        return "define the &anchor before using *alias"
+    if "expected <block end>" in what:
+        return "check the indentation of this line against the lines above"
+    return None
+
+
+def load(path: str | Path) -> Loaded:
+    """Load the exhibit folder at ``path`` (or the folder of an ``exhibit.yaml``)."""
+    root = Path(path)
+    if not root.exists():
+        raise ContentError(f"{path}: no such file or folder",
+                           hint="give the folder that holds exhibit.yaml")
+    if root.is_file():
+        if root.name != EXHIBIT_FILE:
+            raise ContentError(f"{path}: expected an exhibit folder or its {EXHIBIT_FILE}")
+        root = root.parent
+    main = root / EXHIBIT_FILE
+    if not main.is_file():
+        near = [p.name for p in root.glob("*.y*ml")]
+        hint = f"did you mean to rename {near[0]} to {EXHIBIT_FILE}?" if near else \
+            "run 'showfloor new NAME' to start an exhibit"
+        raise ContentError(f"{root}: this folder has no {EXHIBIT_FILE}", hint=hint)
+
+    positions = Positions()
+    problems: list[Problem] = []
+    doc, probs = read_yaml(main, EXHIBIT_FILE)
+    problems += probs
+    positions.files[()] = EXHIBIT_FILE
+    empty = Loaded(root, None, problems, positions, {})
+    if doc is None:
+        if not probs:
+            problems.append(Problem("error", f"{EXHIBIT_FILE} is empty", EXHIBIT_FILE, 1, 1,
+                                    "run 'showfloor new NAME' for a starting point", "schema"))
+        return empty
+    if not isinstance(doc, CommentedMap):
+        problems.append(Problem("error", f"{EXHIBIT_FILE} must be a mapping of keys "
+                                f"(id:, title:, …), not a {_kind(doc)}", EXHIBIT_FILE, 1, 1,
+                                code="schema"))
+        return empty
+    _record(doc, EXHIBIT_FILE, (), positions)
+    raw: dict[str, Any] = _plain(doc)
+    scenes: list[Any] = []
+    if "scenes" in raw:
+        if isinstance(raw["scenes"], list):
+            scenes = raw["scenes"]
+        elif raw["scenes"] is not None:
+            problems.append(_at(positions, ("scenes",), "'scenes' must be a list of scenes",
+                                "write each scene as '- id: …'", "schema"))
+    # scenes/*.yaml, in file-name order, appended after inline scenes
+    scene_dir = root / SCENES_DIR
+    if scene_dir.is_dir():
+        for f in sorted(scene_dir.glob("*.y*ml")):
+            display = f"{SCENES_DIR}/{f.name}"
+            node, probs = read_yaml(f, display)
+            problems += probs
+            if node is None:
+                continue
+            items: Any = node
+            if isinstance(node, CommentedMap) and set(node) == {"scenes"}:
+                items = node["scenes"]
+            if isinstance(items, CommentedMap):
+                entries: list[tuple[Any, Pos]] = [
+                    (items, Pos(display, items.lc.line + 1, items.lc.col + 1))]
+            elif isinstance(items, CommentedSeq):
+                entries = []
+                for i, item in enumerate(items):
+                    il, ic = items.lc.item(i)
+                    entries.append((item, Pos(display, il + 1, ic + 1)))
+            else:
+                problems.append(Problem("error", f"{display} must hold a list of scenes",
+                                        display, 1, 1, "start each scene with '- id: …'",
+                                        "schema"))
+                continue
+            for item, item_pos in entries:
+                gi = len(scenes)
+                positions.values[("scenes", gi)] = item_pos
+                positions.files[("scenes", gi)] = display
+                _record(item, display, ("scenes", gi), positions)
+                scenes.append(_plain(item))
+    raw_scenes = scenes
+    raw["scenes"] = raw_scenes
+    for i in range(len(raw_scenes)):
+        positions.files.setdefault(("scenes", i), EXHIBIT_FILE)
+
+    loaded = Loaded(root, None, problems, positions, raw)
+    models: list[SceneBase] = []
+    types = registry()
+    for i, scene in enumerate(raw_scenes):
+        at = ("scenes", i)
+        if not isinstance(scene, dict):
+            problems.append(_at(positions, at, f"a scene must be a mapping (id:, type:, …), "
+                                f"not a {_kind(scene)}", None, "schema"))
+            continue
+        kind = scene.get("type")
+        if kind is None:
+            problems.append(_at(positions, at, f"scene {scene.get('id', i + 1)!s} has no 'type'",
+                                f"add 'type:' — one of {', '.join(types)}", "schema"))
+            continue
+        st = types.get(str(kind))
+        if st is None:
+            near = difflib.get_close_matches(str(kind), list(types), n=1)
+            hint = f"did you mean '{near[0]}'?" if near else f"use one of {', '.join(types)}"
+            problems.append(_at(positions, (*at, "type"), f"unknown scene type '{kind}'", hint,
+                                "unknown-scene-type"))
+            continue
+        try:
+            models.append(st.model.model_validate(scene))
+        except ValidationError as err:
+            problems += _translate(err, st.model, scene, at, positions)
+
+    top = {k: v for k, v in raw.items() if k != "scenes"}
+    try:
+        exhibit = Exhibit.model_validate(top)
+    except ValidationError as err:
+        problems += _translate(err, Exhibit, top, (), positions)
+        return loaded
+    if len(models) != len(raw_scenes):
+        return loaded
+    loaded.exhibit = exhibit.model_copy(update={"scenes": models})
+    return loaded
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", dict: "mapping", str: "text", int: "number", float: "number",
+            bool: "true/false", type(None): "empty value"}.get(type(value), type(value).__name__)
+
+
+def _at(positions: Positions, path: Path_, message: str, hint: str | None, code: str,
+        severity: str = "error", key: bool = False) -> Problem:
+    pos = positions.at(path, key=key)
+    file = pos.file if pos else positions.file_of(path)
+    return Problem(severity, message, file, pos.line if pos else 0,  # type: ignore[arg-type]
+                   pos.column if pos else 0, hint, code)
+
+
+def _data_path(loc: Sequence[str | int], data: Any) -> tuple[Path_, Any]:
+    """Keep the parts of a pydantic ``loc`` that index into ``data``.
+
+    Union and validator tags ('str', 'list[Branch]', 'function-after[…]') are dropped.
+    """
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not _is_tag(part):
+            out.append(part)  # a missing or extra key
+            node = None
+        # else: a tag; skip
+    return tuple(out), node
+
+
+def _is_tag(part: str) -> bool:
+    return "[" in part or part in {"str", "int", "float", "bool", "list", "dict", "none",
+                                   "constrained-str", "function-after", "function-before"}
+
+
+def _model_at(model: type[BaseModel], path: Sequence[str | int]) -> type[BaseModel] | None:
+    """The pydantic model that describes the mapping at ``path`` (for key suggestions)."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(part)
+        if info is None:
+            return None
+        current = _model_in(info.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= 60 else text[:57] + "…'"
+
+
+_FRIENDLY = {
+    "string_pattern_mismatch": "is not a valid value here",
+    "int_parsing": "is not a whole number",
+    "int_type": "is not a whole number",
+    "float_parsing": "is not a number",
+    "float_type": "is not a number",
+    "bool_parsing": "is not true or false",
+    "bool_type": "is not true or false",
+    "string_type": "is not text",
+    "dict_type": "is not a mapping (key: value)",
+    "list_type": "is not a list",
+}
+
+
+def _translate(err: ValidationError, model: type[BaseModel], data: Any, base: Path_,
+               positions: Positions) -> list[Problem]:
+    """pydantic errors → problems at the right line, one per place."""
+    out: list[Problem] = []
+    seen: set[Path_] = set()
+    for e in err.errors(include_url=False):
+        path, _ = _data_path(e["loc"], data)
+        full = (*base, *path)
+        if full in seen:
+            continue  # one message per place (unions report every alternative)
+        seen.add(full)
+        kind = e["type"]
+        name = path[-1] if path else None
+        where_name = ".".join(str(p) for p in path) or "the scene"
+        if kind == "missing":
+            parent = full[:-1]
+            out.append(_at(positions, parent, f"missing required key '{name}'"
+                           + (f" in {'.'.join(str(p) for p in path[:-1])}" if path[:-1] else ""),
+                           f"add '{name}:'", "schema", key=True))
+            continue
+        if kind == "extra_forbidden":
+            parent_model = _model_at(model, path[:-1])
+            allowed = list(parent_model.model_fields) if parent_model else []
+            near = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
+            if near:
+                hint = f"did you mean '{near[0]}'?"
+            elif allowed:
+                hint = f"allowed keys: {', '.join(allowed)}"
+            else:
+                hint = None
+            out.append(_at(positions, full, f"unknown key '{name}'", hint, "unknown-key",
+                           key=True))
+            continue
+        value = e.get("input")
+        ctx = e.get("ctx") or {}
+        if kind == "literal_error":
+            expected = str(ctx.get("expected", ""))
+            options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",")]
+            near = difflib.get_close_matches(str(value), options, n=1)
+            out.append(_at(positions, full, f"{where_name}: {_describe(value)} is not one of "
+                           f"{expected}", f"did you mean '{near[0]}'?" if near else None,
+                           "schema"))
+            continue
+        if kind == "string_pattern_mismatch":
+            pattern = str(ctx.get("pattern", ""))
+            hint = "use lowercase letters, digits, _ and -, starting with a letter" \
+                if pattern.startswith("^[a-z][a-z0-9_-]") else f"expected the pattern {pattern}"
+            if pattern.startswith("^[a-z_][a-z0-9_]"):
+                hint = "a variable name uses lowercase letters, digits and _"
+            if pattern.startswith("^[a-z]{2,3}"):
+                hint = "use a language tag such as zh-CN or en"
+            if pattern.startswith("^https?"):
+                hint = "give a full address starting with https://"
+            if pattern.startswith("^[a-z0-9][a-z0-9-]"):
+                hint = "use lowercase letters, digits and -"
+            if isinstance(value, str) and pattern.startswith(("^[a-z][a-z0-9_", "^[a-z_][a-z0-9_]")):
+                suggestion = "".join(ch if ch.isalnum() else "_" for ch in value.lower()).strip("_")
+                if suggestion and suggestion[0].isalpha() and suggestion.isascii():
+                    hint += f", e.g. '{suggestion}'"
+            out.append(_at(positions, full, f"{where_name}: {_describe(value)} is not a valid "
+                           f"{'id' if 'a-z0-9_' in pattern else 'value'}", hint, "schema"))
+            continue
+        if kind == "value_error":
+            msg = str(ctx.get("error", e["msg"]))
+            out.append(_at(positions, full, f"{where_name}: {msg}", None, "schema"))
+            continue
+        friendly = _FRIENDLY.get(kind)
+        if friendly:
+            message = f"{where_name}: {_describe(value)} {friendly}"
+        else:
+            message = f"{where_name}: {e['msg'].lower()}"
+            if value is not None and not isinstance(value, (dict, list)):
+                message += f" (got {_describe(value)})"
+        out.append(_at(positions, full, message, None, "schema"))
+    return out
+
+
+def iter_scene_files(root: Path) -> Iterator[Path]:
+    yield root / EXHIBIT_FILE
+    d = root / SCENES_DIR
+    if d.is_dir():
+        yield from sorted(d.glob("*.y*ml"))

@@ -1,0 +1,475 @@
+"""The station's state machine: Attract → Session(scene …) → Attract.
+
+Every transition is named here (:class:`Transition`) and happens in one
+place. No input for ``idle.timeout`` seconds (after any media finishes)
+raises the "Are you still there?" countdown; when it runs out the session is
+reset and everything the visitor left is dropped.
+
+The engine is pure. Time comes from an injected clock (``Tick(now)`` moves
+it); randomness comes from the session's seed, which the ``Started`` input
+carries once the engine has filled it in. So the ``input`` events it records
+are enough to replay a session exactly (:mod:`showfloor.engine.replay`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import Any
+
+from showfloor.content import expr as expressions
+from showfloor.content.model import Exhibit, ExprSource, SceneBase, variable_default
+from showfloor.content.scenes import registry
+from showfloor.content.scenes.base import EndSession, Goto, Outcome, SceneType, Stay
+from showfloor.engine.clock import Clock, monotonic
+from showfloor.engine.effects import Effect, Event, Rejected, RecordEvent, SendCue, ShowView
+from showfloor.engine.inputs import (
+    Act,
+    Advanced,
+    AnswerGiven,
+    ChoiceMade,
+    Input,
+    LanguageChanged,
+    Started,
+    StillHere,
+    Tick,
+    to_json,
+)
+from showfloor.engine.session import Session
+from showfloor.errors import ContentError
+
+PROTOCOL_VERSION = 1
+
+#: Interface strings every exhibit has; ``ui:`` in exhibit.yaml overrides them.
+UI_STRINGS: dict[str, dict[str, str]] = {
+    "still_there": {"zh-CN": "你还在吗？", "zh-TW": "你還在嗎？", "en": "Are you still there?"},
+    "still_here": {"zh-CN": "我还在", "zh-TW": "我還在", "en": "I'm still here"},
+    "resetting": {"zh-CN": "{seconds} 秒后重新开始", "zh-TW": "{seconds} 秒後重新開始",
+                  "en": "Starting over in {seconds} s"},
+    "next": {"zh-CN": "继续", "zh-TW": "繼續", "en": "Continue"},
+    "check": {"zh-CN": "提交答案", "zh-TW": "提交答案", "en": "Check answer"},
+    "correct": {"zh-CN": "回答正确", "zh-TW": "回答正確", "en": "Correct"},
+    "incorrect": {"zh-CN": "再想一想", "zh-TW": "再想一想", "en": "Not quite"},
+    "timed_out": {"zh-CN": "时间到", "zh-TW": "時間到", "en": "Time's up"},
+    "score": {"zh-CN": "得分", "zh-TW": "得分", "en": "Score"},
+    "question": {"zh-CN": "第 {n} 题，共 {count} 题", "zh-TW": "第 {n} 題，共 {count} 題",
+                 "en": "Question {n} of {count}"},
+    "captions": {"zh-CN": "字幕", "zh-TW": "字幕", "en": "Captions"},
+    "language": {"zh-CN": "English", "zh-TW": "English", "en": "中文"},
+    "restart": {"zh-CN": "回到开始", "zh-TW": "回到開始", "en": "Back to start"},
+    "source": {"zh-CN": "资料来源", "zh-TW": "資料來源", "en": "Source"},
+}
+
+
+class Phase(Enum):
+    """Where the station is."""
+
+    ATTRACT = "attract"
+    SESSION = "session"
+    WARNING = "warning"  # in a session, counting down to a reset
+
+
+class Transition(Enum):
+    """Every named transition of :class:`Phase`."""
+
+    START = "start"  # ATTRACT → SESSION: a visitor touched the screen
+    IDLE_WARNING = "idle_warning"  # SESSION → WARNING: no input for idle.timeout
+    STILL_HERE = "still_here"  # WARNING → SESSION: the visitor came back
+    TIMEOUT = "timeout"  # WARNING → ATTRACT: the countdown ran out
+    FINISH = "finish"  # SESSION/WARNING → ATTRACT: the visit ended normally
+
+
+def new_session_id() -> str:
+    """An anonymous, random session id: 128 bits, nothing about the visitor."""
+    return secrets.token_hex(16)
+
+
+def new_seed() -> int:
+    return secrets.randbits(32)
+
+
+class Engine:
+    """Events in, effects out.
+
+    ``media_length`` tells the engine how long a media file plays (the
+    station reads the files; the engine does not). ``views=False`` and
+    ``digests=False`` skip work that simulation does not need.
+    """
+
+    def __init__(
+        self,
+        exhibit: Exhibit,
+        *,
+        clock: Clock = monotonic,
+        media_length: Callable[[str], float | None] | None = None,
+        idle_timeout: float | None = None,
+        idle_countdown: float | None = None,
+        new_id: Callable[[], str] = new_session_id,
+        new_seed: Callable[[], int] = new_seed,
+        views: bool = True,
+        digests: bool = True,
+        origin: str | None = None,
+    ) -> None:
+        self.exhibit = exhibit
+        self.clock = clock
+        self._lengths = media_length or (lambda path: None)
+        self._length_cache: dict[str, float | None] = {}
+        self.idle_timeout = idle_timeout if idle_timeout is not None else exhibit.idle.timeout
+        self.idle_countdown = (idle_countdown if idle_countdown is not None
+                               else exhibit.idle.countdown)
+        self.new_id = new_id
+        self.new_seed = new_seed
+        self.views = views
+        self.digests = digests
+        self.origin = origin
+        self.default_language = exhibit.default_language
+        self.languages = tuple(exhibit.languages)
+        types = registry()
+        self.scenes: dict[str, SceneBase] = {s.id: s for s in exhibit.scenes}
+        self.types: dict[str, SceneType] = {s.id: types[s.type] for s in exhibit.scenes}
+        for key in ("attract", "start"):
+            if getattr(exhibit, key) not in self.scenes:
+                raise ContentError(f"{key} scene '{getattr(exhibit, key)}' does not exist",
+                                   hint="run 'showfloor check' on the exhibit")
+        self.var_types = {n: v.type for n, v in exhibit.variables.items()}
+        self.defaults = {n: variable_default(v) for n, v in exhibit.variables.items()}
+        self.ui = {**UI_STRINGS, **{k: dict(v) for k, v in exhibit.ui.items()}}
+        self._exprs: dict[ExprSource, expressions.Expr] = {}
+        self._gotos: dict[str, Goto] = {}
+        self.phase = Phase.ATTRACT
+        self.session: Session | None = None
+        self.lang = self.default_language
+        self.seq = 0
+        self.now = clock()
+        self.last_input = self.now
+        self.warn_until = 0.0
+        self.sessions = 0
+        self._out: list[Effect] = []
+        self._view: dict[str, Any] | None = None
+
+    # -- helpers the session uses -----------------------------------------
+    def compiled(self, source: ExprSource) -> expressions.Expr:
+        e = self._exprs.get(source)
+        if e is None:
+            e = self._exprs[source] = expressions.parse(source, known=self.var_types)
+        return e
+
+    def goto(self, target: str) -> Goto:
+        g = self._gotos.get(target)
+        if g is None:
+            g = self._gotos[target] = Goto(target)
+        return g
+
+    def media_length(self, path: str) -> float | None:
+        if path not in self._length_cache:
+            self._length_cache[path] = self._lengths(path)
+        return self._length_cache[path]
+
+    def _record(self, kind: str, data: Mapping[str, Any]) -> None:
+        s = self.session
+        self.seq += 1
+        self._out.append(RecordEvent(Event(
+            self.seq, self.now, kind, s.id if s else None,
+            s.scene.id if s and s.scene else None, data)))
+
+    # -- the public surface -----------------------------------------------
+    def start(self) -> list[Effect]:
+        """Announce the engine and show the attract scene."""
+        self._out = []
+        self.now = self.clock()
+        ex = self.exhibit
+        data: dict[str, Any] = {"exhibit": ex.id, "version": ex.version,
+                                "protocol": PROTOCOL_VERSION}
+        if self.origin:
+            data["path"] = self.origin
+        self._record("engine_started", data)
+        self._show()
+        return self._flush()
+
+    def feed(self, inp: Input) -> list[Effect]:
+        """Handle one input; return what should happen."""
+        self._out = []
+        if isinstance(inp, Tick):
+            self._tick(inp)
+            return self._flush()
+        now = self.clock()
+        if now > self.now:
+            self.now = now
+        s = self.session
+        if s is not None:
+            # deadlines due before this input happen first
+            self._run_deadlines(self.now)
+            s = self.session
+        if isinstance(inp, LanguageChanged):
+            return self._language(inp)
+        if s is None:
+            if isinstance(inp, Started):
+                self._start(inp)
+            else:
+                self._out.append(Rejected(inp.type, "no visit in progress: touch to start"))
+            return self._flush()
+        s.now = self.now
+        self.last_input = self.now
+        if self.phase is Phase.WARNING:
+            self._record("input", {"input": to_json(inp)})
+            self._transition(Transition.STILL_HERE)
+            self._show()
+            return self._flush()
+        if isinstance(inp, StillHere):
+            return self._flush()  # nothing to answer; the timer was reset above
+        if isinstance(inp, Started):
+            self._out.append(Rejected(inp.type, "a visit is already in progress"))
+            return self._flush()
+        action, payload = _action(inp)
+        assert s.scene is not None
+        before = len(self._out)
+        self._record("input", {"input": to_json(inp)})
+        outcome = self.types[s.scene.id].act(s.scene, s, action, payload)
+        if outcome is None:
+            del self._out[before:]
+            self.seq -= 1
+            self._out.append(Rejected(inp.type, f"'{action}' does not apply to "
+                                      f"scene '{s.scene.id}' now"))
+            return self._flush()
+        self._apply(outcome)
+        return self._flush()
+
+    def next_deadline(self) -> float | None:
+        """When the next thing happens without input (None in attract)."""
+        s = self.session
+        if s is None:
+            return None
+        if self.phase is Phase.WARNING:
+            return self.warn_until
+        assert s.scene is not None
+        st = self.types[s.scene.id]
+        idle_from = self.last_input
+        busy = st.busy_until(s.scene, s)
+        if busy is not None and busy > idle_from:
+            idle_from = busy
+        idle = idle_from + self.idle_timeout
+        d = st.deadline(s.scene, s)
+        return idle if d is None or idle < d else d
+
+    def view(self) -> dict[str, Any]:
+        """The current view, as last shown."""
+        if self._view is None:
+            self._view = self._build_view()
+        return self._view
+
+    def snapshot(self) -> dict[str, Any]:
+        """The engine's state, for tests and the station's status page."""
+        s = self.session
+        return {"phase": self.phase.value, "lang": self.lang,
+                "scene": s.scene.id if s and s.scene else self.exhibit.attract,
+                "session": s.id if s else None, "vars": dict(s.vars) if s else None}
+
+    # -- inside -------------------------------------------------------------
+    def _flush(self) -> list[Effect]:
+        out, self._out = self._out, []
+        return out
+
+    def _tick(self, inp: Tick) -> None:
+        if inp.now > self.now:
+            self.now = inp.now
+        if self.session is None:
+            return
+        d = self.next_deadline()
+        if d is None or d > self.now:
+            return
+        self._record("input", {"input": to_json(inp)})
+        self._run_deadlines(self.now)
+
+    def _run_deadlines(self, now: float) -> None:
+        """Process every deadline up to ``now``, each at its own time."""
+        for _ in range(10_000):  # a bound, in case a scene type keeps a deadline in the past
+            s = self.session
+            if s is None:
+                return
+            d = self.next_deadline()
+            if d is None or d > now:
+                return
+            at = max(d, s.entered_at if self.phase is Phase.SESSION else d)
+            self.now = s.now = at
+            if self.phase is Phase.WARNING:
+                self._end(EndSession("timeout"), Transition.TIMEOUT)
+                continue
+            assert s.scene is not None
+            st = self.types[s.scene.id]
+            sd = st.deadline(s.scene, s)
+            if sd is not None and sd <= d:
+                outcome = st.expire(s.scene, s)
+                if outcome is not None:
+                    self._apply(outcome)
+                    continue
+            self.warn_until = at + self.idle_countdown
+            self._transition(Transition.IDLE_WARNING)
+            self._show()
+        self.now = max(self.now, now)
+
+    def _transition(self, t: Transition) -> None:
+        if t is Transition.IDLE_WARNING:
+            self.phase = Phase.WARNING
+            self._record("idle_warning", {"countdown": self.idle_countdown})
+        elif t is Transition.STILL_HERE:
+            self.phase = Phase.SESSION
+            self._record("still_here", {})
+        elif t is Transition.START:
+            self.phase = Phase.SESSION
+        else:
+            self.phase = Phase.ATTRACT
+
+    def _start(self, inp: Started) -> None:
+        sid = inp.session or self.new_id()
+        seed = inp.seed if inp.seed is not None else self.new_seed()
+        self.sessions += 1
+        self.session = Session(self, sid, seed, self.now, self.lang, self.defaults)
+        self.last_input = self.now
+        self._transition(Transition.START)
+        self._record("input", {"input": to_json(Started(sid, seed))})
+        self._record("session_started", {"lang": self.lang})
+        self._enter(self.exhibit.start, None)
+
+    def _language(self, inp: LanguageChanged) -> list[Effect]:
+        if inp.lang not in self.languages:
+            self._out.append(Rejected(inp.type, f"language '{inp.lang}' is not offered; "
+                                      f"use one of {', '.join(self.languages)}"))
+            return self._flush()
+        s = self.session
+        if s is not None:
+            self.last_input = self.now
+            s.now = self.now
+        self._record("input", {"input": to_json(inp)})
+        if self.phase is Phase.WARNING:
+            self._transition(Transition.STILL_HERE)
+        if inp.lang != self.lang:
+            self.lang = inp.lang
+            if s is not None:
+                s.lang = inp.lang
+            self._record("language_changed", {"lang": inp.lang})
+        self._show()
+        return self._flush()
+
+    def _apply(self, outcome: Outcome) -> None:
+        if isinstance(outcome, Stay):
+            self._show()
+        elif isinstance(outcome, Goto):
+            s = self.session
+            self._enter(outcome.target, s.scene.id if s and s.scene else None)
+        else:
+            self._end(outcome, Transition.FINISH)
+
+    def _enter(self, target: str, came_from: str | None) -> None:
+        s = self.session
+        assert s is not None
+        scene = self.scenes.get(target)
+        if scene is None:  # content that was not checked; never crash a station
+            self._record("error", {"what": "flow", "detail": f"no scene '{target}'"})
+            self._end(EndSession("missing_scene"), Transition.FINISH)
+            return
+        if s.scene is not None:
+            self._record("scene_exited", {"dwell": round(self.now - s.entered_at, 3)})
+        s.scene = scene
+        s.data = {}
+        s.entered_at = s.now = self.now
+        s.path.append(target)
+        if scene.set:
+            s.assign(scene.set)
+        self._record("scene_entered", {"from": came_from})
+        self.types[target].enter(scene, s)
+        self._show()
+
+    def _end(self, outcome: EndSession, t: Transition) -> None:
+        s = self.session
+        if s is None:
+            return
+        if s.scene is not None:
+            self._record("scene_exited", {"dwell": round(self.now - s.entered_at, 3)})
+        self._record("session_ended", {"reason": outcome.reason,
+                                       "duration": round(self.now - s.started_at, 3),
+                                       "scenes": len(s.path)})
+        self._transition(t)
+        self.session = None
+        self.lang = self.default_language
+        self._out.append(SendCue("reset", {"reason": outcome.reason}))
+        self._show()
+
+    def _show(self) -> None:
+        self._view = None
+        if not self.views:
+            return
+        view = self._build_view()
+        self._view = view
+        if self.digests:
+            self._record("view", {"scene": view["scene"], "digest": digest(view)})
+        self._out.append(ShowView(view))
+
+    def _build_view(self) -> dict[str, Any]:
+        s = self.session
+        lang = self.lang
+        if s is None:
+            scene = self.scenes[self.exhibit.attract]
+            rt: Any = _AttractRuntime(self)
+        else:
+            assert s.scene is not None
+            scene, rt = s.scene, s
+        body = self.types[scene.id].view(scene, rt)
+        ui = {k: _pick(v, lang, self.default_language) for k, v in self.ui.items()}
+        view: dict[str, Any] = {
+            "v": PROTOCOL_VERSION,
+            "phase": self.phase.value,
+            "scene": scene.id,
+            "type": scene.type,
+            "lang": lang,
+            "languages": list(self.languages),
+            "ui": ui,
+            **body,
+        }
+        if self.phase is Phase.WARNING:
+            view["overlay"] = {"kind": "idle_warning", "countdown": self.idle_countdown}
+        return view
+
+
+class _AttractRuntime:
+    """The runtime of the attract scene: no session, no variables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.lang = engine.lang
+        self.now = engine.now
+        self.vars: dict[str, Any] = dict(engine.defaults)
+        self.data: dict[str, Any] = {}
+        self.entered_at = engine.now
+
+    def text(self, text: Mapping[str, str] | None) -> str | None:
+        return _pick(text, self.lang, self.engine.default_language) if text else None
+
+
+def _pick(text: Mapping[str, str], lang: str, default: str) -> str:
+    s = text.get(lang)
+    if s is None:
+        s = text.get(default)
+        if s is None:
+            s = next((v for k, v in text.items() if k != "id"), "")
+    return s
+
+
+def _action(inp: Input) -> tuple[str, Mapping[str, Any]]:
+    if isinstance(inp, ChoiceMade):
+        return "choose", {"choice": inp.choice}
+    if isinstance(inp, AnswerGiven):
+        return "answer", {"question": inp.question, "choices": list(inp.choices)}
+    if isinstance(inp, Advanced):
+        return "advance", {}
+    if isinstance(inp, Act):
+        return inp.action, inp.payload
+    return inp.type, {}
+
+
+def digest(view: Mapping[str, Any]) -> str:
+    """A short, stable fingerprint of a view (for replay comparison)."""
+    blob = json.dumps(view, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
