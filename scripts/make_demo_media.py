@@ -313,16 +313,17 @@ def img_bubbles() -> Canvas:
     c = Canvas(NAVY_DEEP, TEAL_DARK, NAVY, 0.45)
     c.glow_circle(1400, 380, 320, TEAL, 260, 160)
     c.glow_circle(520, 760, 300, (60, 50, 110), 260, 140)
-    colors = [TEAL_LIGHT, MINT, AMBER, PEACH, LAVENDER, SKY, CORAL]
+    cool = [TEAL_LIGHT, MINT, LAVENDER, SKY]
     for i in range(26):
-        r = rng.choice([40, 60, 80, 110, 150, 190])
+        r = rng.choice([30, 50, 70, 100, 140, 180])
         x, y = rng.uniform(80, W - 80), rng.uniform(80, H - 80)
-        col = colors[i % len(colors)]
-        c.circle(x, y, r, col, rng.randint(40, 110))
-    # a gentle cluster in the centre
+        if abs(x - W / 2) < 380 and abs(y - H / 2) < 300:
+            continue  # keep the centre calm for the call to action
+        c.circle(x, y, r, cool[i % len(cool)], rng.randint(35, 80))
+    # a gentle cluster in the centre, with a warm light in it
     for (dx, dy, r, col) in [(-120, 20, 150, TEAL_LIGHT), (60, -60, 130, MINT), (90, 90, 110, AMBER),
                              (-30, 130, 80, PEACH)]:
-        c.circle(W / 2 + dx, H / 2 + dy, r, col, 170)
+        c.circle(W / 2 + dx, H / 2 + dy, r, col, 190)
     c.glow_circle(W / 2 + 90, H / 2 + 90, 90, AMBER, 90, 120)
     return c
 
@@ -595,10 +596,10 @@ def img_party_talk() -> Canvas:
     person(c, 730, ground, 560, TEAL_LIGHT, PEACH, (40, 30, 30), None, lean=12)
     person(c, 1190, ground, 540, LAVENDER, (236, 184, 146), (70, 45, 35), None, lean=-12)
     # speech bubbles: rounded rectangles with a small tail, three soft dots
-    for (x0, y0, x1, y1, tail) in ((420, 300, 760, 440, (700, 520)), (1160, 260, 1520, 400, (1220, 480))):
+    for (x0, y0, x1, y1, bx, tip) in ((250, 250, 610, 390, 540, (630, 470)),
+                                       (1300, 220, 1660, 360, 1370, (1280, 460))):
         c.rrect((x0, y0, x1, y1), 60, CREAM, 235)
-        tx, ty = tail
-        c.polygon([(tx - 30, y1 - 5), (tx + 30, y1 - 5), (tx, ty)], CREAM, 235)
+        c.polygon([(bx - 32, y1 - 5), (bx + 32, y1 - 5), tip], CREAM, 235)
         mx, my = (x0 + x1) / 2, (y0 + y1) / 2
         for dx in (-60, 0, 60):
             c.circle(mx + dx, my, 16, (120, 150, 170))
@@ -639,8 +640,10 @@ def img_night_home() -> Canvas:
     c.glow_circle(phx, phy, 40, SKY, 80, 200)
     c.rrect((phx - 20, phy - 32, phx + 20, phy + 32), 9, (200, 230, 250))
     # a small message "bubble" floating towards the house (no text)
-    c.rrect((760, 360, 900, 440), 30, MINT, 210)
-    c.polygon([(780, 435), (810, 435), (770, 470)], MINT, 210)
+    c.rrect((960, 300, 1110, 385), 32, MINT, 210)
+    c.polygon([(985, 380), (1020, 380), (950, 425)], MINT, 210)
+    for dx in (-36, 0, 36):
+        c.circle(1035 + dx, 342, 9, (40, 90, 100), 200)
     return c
 
 
@@ -671,7 +674,7 @@ def img_school() -> Canvas:
     # tree
     c.rrect((1650, 560, 1690, 880), 18, (150, 110, 80))
     for dx, dy, r in ((0, -40, 130), (-90, 30, 100), (90, 30, 100), (0, 70, 110)):
-        c.circle(1670 + dx, 520 + dy, r, (90, 170, 120), 240)
+        c.circle(1670 + dx, 520 + dy, r, (90, 170, 120))
     # two friends + a ball
     person(c, 1230, 1000, 360, CORAL, PEACH, (60, 40, 35), "wave")
     person(c, 1460, 1000, 340, LAVENDER, (236, 184, 146), (70, 45, 35), None)
@@ -710,7 +713,8 @@ def make_images(only: Iterable[str] | None = None) -> None:
 VOICES = {"zh-CN": ("cmn", 200), "en": ("en-gb", 155)}  # espeak-ng voice, words per minute
 OPUS_BITRATE = "24"
 MAX_CUE_SECONDS = 7.0
-LINE_CHARS = {"zh-CN": 18, "en": 42}  # about two lines per cue
+LINE_CHARS = {"zh-CN": 20, "en": 42}  # characters per line; at most two lines per cue
+MIN_CUE_CHARS = {"zh-CN": 7, "en": 18}  # shorter cues are merged into a neighbour
 PAUSE_WEIGHT = 3.0  # extra "characters" per chunk for the pause espeak makes at punctuation
 
 
@@ -752,22 +756,52 @@ def split_sentences(text: str, lang: str) -> list[str]:
 
 def _split_clauses(sentence: str, lang: str) -> list[str]:
     if lang == "zh-CN":
-        parts = re.split(r"(?<=[，、；：])", sentence)
+        parts = re.split(r"(?<=[，；：])", sentence)
     else:
         parts = re.split(r"(?<=[,;:])\s+", sentence)
     return [p for p in parts if p]
 
 
 def _hard_split(piece: str, lang: str, max_chars: int) -> list[str]:
+    """Split a clause with no commas into equal-ish parts (at spaces for English)."""
+    n = math.ceil(len(piece) / max_chars)
     if lang == "zh-CN":
-        n = math.ceil(len(piece) / max_chars)
         step = math.ceil(len(piece) / n)
         return [piece[i:i + step] for i in range(0, len(piece), step)]
-    return textwrap.wrap(piece, max_chars)
+    width = math.ceil(len(piece) / n)
+    while True:
+        lines = textwrap.wrap(piece, width)
+        if len(lines) <= n or width >= max_chars:
+            return lines
+        width += 1
+
+
+def _partition(pieces: list[str], sep: str, limit: int) -> list[str]:
+    """Group consecutive pieces into as few chunks as fit `limit`, as even as possible."""
+    n = len(pieces)
+    joined = lambda i, j: sep.join(pieces[i:j])  # noqa: E731
+    # best[i] = (number of chunks, longest chunk, cut points) for pieces[i:]
+    best: list[tuple[int, int, list[int]] | None] = [None] * (n + 1)
+    best[n] = (0, 0, [])
+    for i in range(n - 1, -1, -1):
+        for j in range(i + 1, n + 1):
+            length = len(joined(i, j))
+            if length > limit and j > i + 1:
+                break
+            rest = best[j]
+            assert rest is not None
+            cand = (rest[0] + 1, max(length, rest[1]), [j] + rest[2])
+            if best[i] is None or cand[:2] < best[i][:2]:  # type: ignore[index]
+                best[i] = cand
+    out, start = [], 0
+    for cut in best[0][2]:  # type: ignore[index]
+        out.append(joined(start, cut))
+        start = cut
+    return out
 
 
 def chunk_text(text: str, lang: str, seconds_per_char: float) -> list[str]:
-    """Sentences, and sentences too long for one cue split at commas (then at spaces)."""
+    """Sentences; a sentence too long for one cue is split at commas (then at spaces)."""
     max_chars = LINE_CHARS[lang] * 2
     limit = min(max_chars, int(MAX_CUE_SECONDS / seconds_per_char - PAUSE_WEIGHT))
     sep = "" if lang == "zh-CN" else " "
@@ -778,37 +812,45 @@ def chunk_text(text: str, lang: str, seconds_per_char: float) -> list[str]:
             continue
         pieces: list[str] = []
         for clause in _split_clauses(sentence, lang):
-            pieces.extend(_hard_split(clause, lang, limit) if len(clause) > limit else [clause])
-        # greedily pack clauses back together, balanced so no chunk is tiny
-        n = math.ceil(len(sentence) / limit)
-        target = len(sentence) / n
-        cur = ""
-        for p in pieces:
-            cand = (cur + sep + p) if cur else p
-            if cur and (len(cand) > limit or len(cur) >= target):
-                chunks.append(cur)
-                cur = p
-            else:
-                cur = cand
-        if cur:
-            chunks.append(cur)
-    return chunks
+            if len(clause) <= limit:
+                pieces.append(clause)
+                continue
+            for part in re.split(r"(?<=、)", clause) if lang == "zh-CN" else [clause]:
+                pieces.extend(_hard_split(part, lang, limit) if len(part) > limit else [part])
+        chunks.extend(_partition(pieces, sep, limit))
+    # merge very short cues (hard to read in time) into a neighbour when they fit
+    short = MIN_CUE_CHARS[lang]
+    merged: list[str] = []
+    for ch in chunks:
+        if merged and (len(ch) < short or len(merged[-1]) < short) and len(merged[-1] + sep + ch) <= limit:
+            merged[-1] = merged[-1] + sep + ch
+        else:
+            merged.append(ch)
+    return merged
+
+
+NO_LINE_START = "，。、；：！？”’）》」』…"
+NO_LINE_END = "“‘（《「『"
 
 
 def wrap_lines(chunk: str, lang: str) -> str:
+    """At most two lines, balanced; Chinese never breaks before closing punctuation."""
     width = LINE_CHARS[lang]
     if len(chunk) <= width:
         return chunk
     if lang == "zh-CN":
-        # break near the middle, preferably after punctuation
-        mid = len(chunk) // 2
-        best = min((i for i in range(1, len(chunk)) if chunk[i - 1] in "，、；：“”"),
-                   key=lambda i: abs(i - mid), default=mid)
-        if abs(best - mid) > width // 3 or max(best, len(chunk) - best) > width + 2:
-            best = mid
+        mid = len(chunk) / 2
+        ok = [i for i in range(1, len(chunk))
+              if chunk[i] not in NO_LINE_START and chunk[i - 1] not in NO_LINE_END]
+        after_punct = [i for i in ok if chunk[i - 1] in "，、；：”。！？"
+                       and max(i, len(chunk) - i) <= width]
+        best = min(after_punct or ok, key=lambda i: abs(i - mid))
         return chunk[:best] + "\n" + chunk[best:]
-    lines = textwrap.wrap(chunk, width=max(width, math.ceil(len(chunk) / 2) + 1))
-    return "\n".join(lines)
+    lines = math.ceil(len(chunk) / width)
+    w = math.ceil(len(chunk) / lines)
+    while len(textwrap.wrap(chunk, w)) > lines:
+        w += 1
+    return "\n".join(textwrap.wrap(chunk, w))
 
 
 def _ts(seconds: float) -> str:

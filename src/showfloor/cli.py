@@ -177,11 +177,11 @@ def replay_cmd(
         out.print(f"[green]✓[/green] {result.inputs} inputs, {result.sessions} session(s): "
                   f"all {len(result.got)} views match")
         return
-    i = result.first_difference()
-    assert i is not None
-    a = result.expected[i] if i < len(result.expected) else ("(none)", "")
-    b = result.got[i] if i < len(result.got) else ("(none)", "")
-    raise ShowfloorError(f"view {i + 1} differs: recorded '{a[0]}' ({a[1][:8]}), replayed "
+    k = result.first_difference()
+    assert k is not None
+    a = result.expected[k] if k < len(result.expected) else ("(none)", "")
+    b = result.got[k] if k < len(result.got) else ("(none)", "")
+    raise ShowfloorError(f"view {k + 1} differs: recorded '{a[0]}' ({a[1][:8]}), replayed "
                          f"'{b[0]}' ({b[1][:8]}); {len(result.expected)} views recorded, "
                          f"{len(result.got)} replayed")
 
@@ -222,13 +222,15 @@ def run() -> None:
         sys.exit(EXIT_USAGE)
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)
-    except Exception as e:  # noqa: BLE001 - the last line of defence against tracebacks
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+    except Exception as e:  # the last line of defence against tracebacks
+        # Usage errors (unknown option, missing argument) come from click, or from the
+        # copy of click that newer typer releases carry as typer._click: recognise them by
+        # shape, since 'import click' may fail.
+        show = getattr(e, "show", None)
+        if callable(show) and isinstance(getattr(e, "exit_code", None), int):
+            show()
+            sys.exit(e.exit_code)  # type: ignore[attr-defined]
+        if type(e).__name__ == "Abort":
             sys.exit(130)
         if os.environ.get("SHOWFLOOR_DEBUG"):
             raise

@@ -123,7 +123,7 @@ class Expr:
 
 
 def parse(
-    text: str | int | float | bool,  # noqa: PYI041 - spelled out: what YAML gives
+    text: str | int | float | bool,
     known: Collection[str] | None = None,
 ) -> Expr:
     """Parse and compile an expression.

@@ -13,7 +13,6 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +158,9 @@ class Linter:
             expressions.parse(source, known=list(self.exhibit.variables))
         except ExpressionError as err:
             text = source if isinstance(source, str) else str(source)
-            self._add("error", where, f"{err.message} in '{text}'", err.hint, "expression",
+            # many messages quote the expression already; do not say it twice
+            message = err.message if text[:24] in err.message else f"{err.message} in '{text}'"
+            self._add("error", where, message, err.hint, "expression",
                       offset=err.offset, text=text)
 
     def duration(self, path: str | None) -> float | None:
@@ -218,7 +219,7 @@ def _lint_metadata(lt: Linter) -> None:
         lt._add("error", ("languages",), "a language is listed twice", None, "schema")
     if ex.default_language not in ex.languages:
         lt._add("error", ("default_language",), f"default language '{ex.default_language}' "
-                f"is not in languages {ex.languages}",
+                f"is not one of the languages ({', '.join(ex.languages)})",
                 f"add it to languages, or use one of {', '.join(ex.languages)}", "language")
     if ex.audience and ex.audience.min_age > ex.audience.max_age:
         lt._add("error", ("audience",), f"audience min_age {ex.audience.min_age} is above "
@@ -245,7 +246,8 @@ def _lint_variables(lt: Linter) -> None:
         if not ok:
             lt._add("error", ("variables", name, "default"), f"variable '{name}' is {var.type} "
                     f"but its default is {d!r}",
-                    f"use a {var.type} default such as {variable_default(var.model_copy(update={'default': None}))!r}",
+                    f"use {'an' if var.type == 'int' else 'a'} {var.type} default such as "
+                    f"{variable_default(var.model_copy(update={'default': None}))!r}",
                     "variable")
 
 
@@ -318,6 +320,7 @@ def _lint_graph(lt: Linter, ids: dict[str, int], types: dict[str, SceneType]) ->
             continue
         can_end.add(n)
         todo.extend(reverse.get(n, ()))
+    loops: set[frozenset[str]] = set()
     for i, scene in enumerate(ex.scenes):
         if scene.type == "attract" or scene.id in can_end or ids.get(scene.id) != i:
             continue
@@ -330,7 +333,15 @@ def _lint_graph(lt: Linter, ids: dict[str, int], types: dict[str, SceneType]) ->
                     "add 'next:' to a scene, or make it 'type: end'", "dead-end")
             continue
         cycle = _cycle_from(scene.id, graph, can_end)
-        if cycle:
+        if cycle and scene.id not in cycle:
+            lt._add("error", ("scenes", i, "id"), f"scene '{scene.id}' leads only into a loop "
+                    "with no way out: " + " → ".join(cycle),
+                    "add a branch from one of these scenes that leads to an end scene",
+                    "dead-end")
+        elif cycle:
+            if frozenset(cycle) in loops:
+                continue  # reported once, at the loop's first scene
+            loops.add(frozenset(cycle))
             lt._add("error", ("scenes", i, "id"), "loop with no way out: "
                     + " → ".join(cycle), "add a branch from one of these scenes that leads "
                     "to an end scene", "loop")
@@ -451,13 +462,25 @@ def _lint_assets(lt: Linter, assets: Iterable[Asset]) -> None:
         limit = {"image": budget.image_bytes, "video": budget.video_bytes,
                  "audio": budget.audio_bytes, "narration": budget.audio_bytes}.get(a.kind)
         if limit is not None and size > limit:
-            lt._add("error", a.where, f"{a.kind} '{a.path}' is {size / MB:.1f} MB, over the "
-                    f"{limit / MB:.0f} MB budget for this display",
+            shown, allowed = _size(size), _size(limit)
+            if shown == allowed:
+                shown, allowed = f"{size:,} bytes", f"{limit:,} bytes"
+            lt._add("error", a.where, f"{a.kind} '{a.path}' is {shown}, over the "
+                    f"{allowed} budget for this display",
                     "compress it or lower its resolution", "budget")
         if a.kind == "image":
             _lint_image(lt, a, p)
         if a.kind == "captions":
             _lint_captions(lt, a, p)
+
+
+def _size(n: int) -> str:
+    """A file size for people: 78 bytes, 12.5 KB, 2.04 MB."""
+    if n < 1024:
+        return f"{n} bytes"
+    if n < MB:
+        return f"{n / 1024:.1f} KB".replace(".0 KB", " KB")
+    return f"{n / MB:.2f}".rstrip("0").rstrip(".") + " MB"
 
 
 def _lint_image(lt: Linter, a: Asset, p: Path) -> None:

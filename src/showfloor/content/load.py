@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import difflib
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from showfloor.content._yaml import Document, YamlProblem, parse
 from showfloor.content.model import Exhibit, SceneBase
 from showfloor.content.problems import Problem
 from showfloor.content.scenes import registry
@@ -91,45 +89,8 @@ class Loaded:
                        pos.column if pos else 0, hint, code)
 
 
-def _record(node: Any, file: str, path: Path_, pos: Positions) -> None:
-    if isinstance(node, CommentedMap):
-        for k in node:
-            try:
-                kl, kc = node.lc.key(k)
-                vl, vc = node.lc.value(k)
-            except (KeyError, TypeError, AttributeError):
-                continue
-            sub = (*path, k) if isinstance(k, (str, int)) else (*path, str(k))
-            pos.keys[sub] = Pos(file, kl + 1, kc + 1)
-            pos.values[sub] = Pos(file, vl + 1, vc + 1)
-            _record(node[k], file, sub, pos)
-    elif isinstance(node, CommentedSeq):
-        for i, item in enumerate(node):
-            try:
-                il, ic = node.lc.item(i)
-            except (KeyError, TypeError, AttributeError):
-                continue
-            pos.values[(*path, i)] = Pos(file, il + 1, ic + 1)
-            _record(item, file, (*path, i), pos)
-
-
-def _plain(node: Any) -> Any:
-    """ruamel's round-trip nodes → plain dicts, lists and scalars."""
-    if isinstance(node, Mapping):
-        return {(k if isinstance(k, (str, int)) else str(k)): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if type(node).__module__.startswith("ruamel"):
-        # ScalarFloat, ScalarInt, ScalarBoolean, TaggedScalar, …
-        for kind in (bool, int, float, str):
-            if isinstance(node, kind):
-                return kind(node)
-        return str(node)
-    return node
-
-
-def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
-    """Parse one YAML file, returning ruamel nodes, or problems (never raising)."""
+def read_yaml(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
+    """Parse one YAML file into values and positions, or problems (never raising)."""
     try:
         size = path.stat().st_size
         if size > MAX_YAML_BYTES:
@@ -149,38 +110,51 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, err.start) + 1
+        # count characters, not bytes, like every other column
+        col = len(data[line_start: err.start].decode("utf-8", "replace")) + 1
         return None, [Problem("error", f"{display} is not UTF-8 text (byte 0x{data[err.start]:02x})",
                               display, line, col, "save the file as UTF-8", "yaml-encoding")]
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     try:
-        return yaml.load(text), []
-    except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else 0
-        col = mark.column + 1 if mark else 0
-        what = " ".join(str(x) for x in (err.context, err.problem) if x)
-        hint = _yaml_hint(what)
-        code = "yaml-duplicate-key" if "duplicate key" in what else "yaml-syntax"
-        if code == "yaml-duplicate-key":
-            hint = "each key may appear once in a mapping; remove or rename one"
-        return None, [Problem("error", f"YAML: {what}", display, line, col, hint, code)]
-    except (YAMLError, RecursionError, ValueError) as err:
-        return None, [Problem("error", f"YAML: {err}", display, code="yaml-syntax")]
+        return parse(text), []
+    except YamlProblem as err:
+        hint = err.hint or _yaml_hint(err.message)
+        message = err.message
+        if any(k in message for k in _BAD_INDENT):
+            message = "YAML: this line is not indented like the lines above it"
+        return None, [Problem("error", message, display, err.line, err.column, hint,
+                              err.code)]
+
+
+def _merge(doc: Document, file: str, prefix: Path_, positions: Positions,
+           within: Path_ = ()) -> None:
+    """Copy a file's positions (those under ``within``) into the merged table at ``prefix``."""
+    n = len(within)
+    for table, dst in ((doc.keys, positions.keys), (doc.values, positions.values)):
+        for p, m in table.items():
+            if p[:n] == within:
+                dst[(*prefix, *p[n:])] = Pos(file, m.line, m.column)
+
+
+#: What the YAML parsers (libyaml, pure Python) say about a line indented wrongly.
+_BAD_INDENT = ("expected <block end>", "did not find expected '-' indicator")
 
 
 def _yaml_hint(what: str) -> str | None:
-    if "tab" in what and "indent" in what or "found character '\\t'" in what:
+    if ("tab" in what and "indent" in what) or "found character '\\t'" in what:
         return "indent with spaces, not tabs"
     if "mapping values are not allowed" in what:
         return "quote text that contains ': ' (a colon and a space)"
+    if "expected ',' or '}', but got '{'" in what:
+        return "text with {variables} inside { … } must be quoted, e.g. en: \"Score: {score}\""
     if "could not find expected ':'" in what:
         return "each key needs ': ' after it"
     if "found undefined alias" in what:
         return "define the &anchor before using *alias"
-    if "expected <block end>" in what:
-        return "check the indentation of this line against the lines above"
+    if any(k in what for k in _BAD_INDENT):
+        return "line it up, with spaces, under the keys of the block it belongs to"
+    if "did not find expected key" in what:
+        return "check this line's indentation, and the quotes on the line before"
     return None
 
 
@@ -208,55 +182,64 @@ def load(path: str | Path) -> Loaded:
     positions.files[()] = EXHIBIT_FILE
     empty = Loaded(root, None, problems, positions, {})
     if doc is None:
-        if not probs:
-            problems.append(Problem("error", f"{EXHIBIT_FILE} is empty", EXHIBIT_FILE, 1, 1,
-                                    "run 'showfloor new NAME' for a starting point", "schema"))
         return empty
-    if not isinstance(doc, CommentedMap):
+    if doc.value is None:
+        problems.append(Problem("error", f"{EXHIBIT_FILE} is empty", EXHIBIT_FILE, 1, 1,
+                                "run 'showfloor new NAME' for a starting point", "schema"))
+        return empty
+    if not isinstance(doc.value, dict):
         problems.append(Problem("error", f"{EXHIBIT_FILE} must be a mapping of keys "
-                                f"(id:, title:, …), not a {_kind(doc)}", EXHIBIT_FILE, 1, 1,
-                                code="schema"))
+                                f"(id:, title:, …), not a {_kind(doc.value)}", EXHIBIT_FILE,
+                                1, 1, code="schema"))
         return empty
-    _record(doc, EXHIBIT_FILE, (), positions)
-    raw: dict[str, Any] = _plain(doc)
+    _merge(doc, EXHIBIT_FILE, (), positions)
+    raw: dict[str, Any] = doc.value
     scenes: list[Any] = []
     if "scenes" in raw:
         if isinstance(raw["scenes"], list):
-            scenes = raw["scenes"]
+            scenes = list(raw["scenes"])
         elif raw["scenes"] is not None:
             problems.append(_at(positions, ("scenes",), "'scenes' must be a list of scenes",
                                 "write each scene as '- id: …'", "schema"))
     # scenes/*.yaml, in file-name order, appended after inline scenes
     scene_dir = root / SCENES_DIR
+    broken = False  # a scenes file that did not parse: the graph would be misleading
     if scene_dir.is_dir():
         for f in sorted(scene_dir.glob("*.y*ml")):
             display = f"{SCENES_DIR}/{f.name}"
-            node, probs = read_yaml(f, display)
+            sdoc, probs = read_yaml(f, display)
             problems += probs
-            if node is None:
+            if probs:
+                broken = True
+            if sdoc is None or sdoc.value is None:
                 continue
-            items: Any = node
-            if isinstance(node, CommentedMap) and set(node) == {"scenes"}:
-                items = node["scenes"]
-            if isinstance(items, CommentedMap):
-                entries: list[tuple[Any, Pos]] = [
-                    (items, Pos(display, items.lc.line + 1, items.lc.col + 1))]
-            elif isinstance(items, CommentedSeq):
-                entries = []
-                for i, item in enumerate(items):
-                    il, ic = items.lc.item(i)
-                    entries.append((item, Pos(display, il + 1, ic + 1)))
-            else:
+            items: Any = sdoc.value
+            base: Path_ = ()
+            if isinstance(items, dict) and set(items) == {"scenes"}:
+                items, base = items["scenes"], ("scenes",)
+            if isinstance(items, dict):
+                gi = len(scenes)
+                positions.values[("scenes", gi)] = Pos(display, 1, 1)
+                positions.files[("scenes", gi)] = display
+                _merge(sdoc, display, ("scenes", gi), positions, base)
+                scenes.append(items)
+                continue
+            if not isinstance(items, list):
                 problems.append(Problem("error", f"{display} must hold a list of scenes",
                                         display, 1, 1, "start each scene with '- id: …'",
                                         "schema"))
+                broken = True  # its scenes are missing: the graph would be misleading
                 continue
-            for item, item_pos in entries:
-                gi = len(scenes)
-                positions.values[("scenes", gi)] = item_pos
-                positions.files[("scenes", gi)] = display
-                _record(item, display, ("scenes", gi), positions)
-                scenes.append(_plain(item))
+            offset = len(scenes)
+            n = len(base)
+            for table, dst in ((sdoc.keys, positions.keys), (sdoc.values, positions.values)):
+                for p, m in table.items():
+                    idx = p[n] if len(p) > n else None
+                    if isinstance(idx, int) and p[:n] == base:
+                        dst[("scenes", offset + idx, *p[n + 1:])] = Pos(display, m.line, m.column)
+            for i, item in enumerate(items):
+                positions.files[("scenes", offset + i)] = display
+                scenes.append(item)
     raw_scenes = scenes
     raw["scenes"] = raw_scenes
     for i in range(len(raw_scenes)):
@@ -273,7 +256,8 @@ def load(path: str | Path) -> Loaded:
             continue
         kind = scene.get("type")
         if kind is None:
-            problems.append(_at(positions, at, f"scene {scene.get('id', i + 1)!s} has no 'type'",
+            name = f"scene '{scene['id']}'" if scene.get("id") else "this scene"
+            problems.append(_at(positions, at, f"{name} has no 'type'",
                                 f"add 'type:' — one of {', '.join(types)}", "schema"))
             continue
         st = types.get(str(kind))
@@ -294,7 +278,7 @@ def load(path: str | Path) -> Loaded:
     except ValidationError as err:
         problems += _translate(err, Exhibit, top, (), positions)
         return loaded
-    if len(models) != len(raw_scenes):
+    if len(models) != len(raw_scenes) or broken:
         return loaded
     loaded.exhibit = exhibit.model_copy(update={"scenes": models})
     return loaded
@@ -321,12 +305,10 @@ def _data_path(loc: Sequence[str | int], data: Any) -> tuple[Path_, Any]:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        if (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            out.append(part)
-            node = node[part]
+            node = node[part]  # type: ignore[index]
         elif isinstance(node, dict) and isinstance(part, str) and not _is_tag(part):
             out.append(part)  # a missing or extra key
             node = None
@@ -352,6 +334,14 @@ def _model_at(model: type[BaseModel], path: Sequence[str | int]) -> type[BaseMod
             return None
         current = _model_in(info.annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _near_key(model: type[BaseModel], path: Sequence[str | int]) -> str | None:
+    """The allowed key closest to the unknown key at the end of ``path``, if any is close."""
+    parent_model = _model_at(model, path[:-1])
+    allowed = list(parent_model.model_fields) if parent_model else []
+    near = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6) if path else []
+    return near[0] if near else None
 
 
 def _model_in(annotation: Any) -> Any:
@@ -388,7 +378,16 @@ def _translate(err: ValidationError, model: type[BaseModel], data: Any, base: Pa
     """pydantic errors → problems at the right line, one per place."""
     out: list[Problem] = []
     seen: set[Path_] = set()
-    for e in err.errors(include_url=False):
+    errors = err.errors(include_url=False)
+    # 'titel' unknown and 'title' missing is one mistake: report the unknown key only
+    suggested: set[Path_] = set()
+    for e in errors:
+        if e["type"] == "extra_forbidden":
+            path, _ = _data_path(e["loc"], data)
+            close = _near_key(model, path)
+            if close:
+                suggested.add((*base, *path[:-1], close))
+    for e in errors:
         path, _ = _data_path(e["loc"], data)
         full = (*base, *path)
         if full in seen:
@@ -398,6 +397,8 @@ def _translate(err: ValidationError, model: type[BaseModel], data: Any, base: Pa
         name = path[-1] if path else None
         where_name = ".".join(str(p) for p in path) or "the scene"
         if kind == "missing":
+            if full in suggested:
+                continue
             parent = full[:-1]
             out.append(_at(positions, parent, f"missing required key '{name}'"
                            + (f" in {'.'.join(str(p) for p in path[:-1])}" if path[:-1] else ""),
@@ -406,9 +407,9 @@ def _translate(err: ValidationError, model: type[BaseModel], data: Any, base: Pa
         if kind == "extra_forbidden":
             parent_model = _model_at(model, path[:-1])
             allowed = list(parent_model.model_fields) if parent_model else []
-            near = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
-            if near:
-                hint = f"did you mean '{near[0]}'?"
+            near_key = _near_key(model, path)
+            if near_key:
+                hint = f"did you mean '{near_key}'?"
             elif allowed:
                 hint = f"allowed keys: {', '.join(allowed)}"
             else:
@@ -448,6 +449,11 @@ def _translate(err: ValidationError, model: type[BaseModel], data: Any, base: Pa
         if kind == "value_error":
             msg = str(ctx.get("error", e["msg"]))
             out.append(_at(positions, full, f"{where_name}: {msg}", None, "schema"))
+            continue
+        if value is None and isinstance(name, str) and (" " in name or not name.isascii()):
+            out.append(_at(positions, full, f"'{name}' looks like text cut off at a comma",
+                           "inside { … } a comma separates entries: put the text in quotes, "
+                           "e.g. en: \"Yes, it is\"", "yaml-comma", key=True))
             continue
         friendly = _FRIENDLY.get(kind)
         if friendly:

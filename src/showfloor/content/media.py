@@ -17,7 +17,7 @@ def _duration_cached(path: str, mtime: float) -> float | None:
     try:
         import mutagen
 
-        f = mutagen.File(path)  # type: ignore[attr-defined]
+        f = mutagen.File(path)
     except Exception:  # noqa: BLE001 - any unreadable media simply has no known length
         return None
     if f is None or getattr(f, "info", None) is None:
@@ -48,7 +48,7 @@ def _vtt_end(path: str, mtime: float) -> float | None:
         captions = webvtt.read(path)
     except Exception:  # noqa: BLE001 - a broken caption file is reported by lint
         return None
-    ends = [c.end_in_seconds for c in captions]
+    ends = [c.end_in_seconds for c in captions.captions]
     return max(ends) if ends else None
 
 

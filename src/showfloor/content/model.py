@@ -145,7 +145,11 @@ def variable_default(var: Variable) -> int | float | bool | str:
     """The value a variable starts each session with."""
     if var.default is not None:
         return coerce(var.type, var.default)
-    return {"int": 0, "float": 0.0, "bool": False, "str": ""}[var.type]
+    return ZERO[var.type]
+
+
+#: The value of each variable type when nothing else is known.
+ZERO: dict[str, int | float | bool | str] = {"int": 0, "float": 0.0, "bool": False, "str": ""}
 
 
 def coerce(kind: str, value: Any) -> int | float | bool | str:
@@ -161,7 +165,7 @@ def coerce(kind: str, value: Any) -> int | float | bool | str:
             return bool(value)
         return value if isinstance(value, str) else _str(value)
     except (TypeError, ValueError, OverflowError):
-        return {"int": 0, "float": 0.0, "bool": False, "str": ""}[kind]
+        return ZERO[kind]
 
 
 def _str(value: Any) -> str:

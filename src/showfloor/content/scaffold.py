@@ -81,7 +81,7 @@ SCENES = """\
         - id: check
           text: {zh-CN: showfloor check, en: showfloor check}
           correct: true
-          feedback: {zh-CN: 对，它会指出文件、行和列。, en: Yes, it points at the file, line and column.}
+          feedback: {zh-CN: 对，它会指出文件、行和列。, en: "Yes: it points at the file, line and column."}
         - id: guess
           text: {zh-CN: 凭感觉, en: Guessing}
           feedback: {zh-CN: 不如让工具来检查。, en: Better let the tool check.}
@@ -102,8 +102,12 @@ SCENES = """\
   type: end
   messages:
     - when: curious
-      text: {zh-CN: 谢谢你的好奇心！得分：{quiz_score}, en: "Thanks for being curious! Score: {quiz_score}"}
-    - text: {zh-CN: 谢谢参观！得分：{quiz_score}, en: "Thanks for visiting! Score: {quiz_score}"}
+      text:
+        zh-CN: 谢谢你的好奇心！得分：{quiz_score}
+        en: "Thanks for being curious! Score: {quiz_score}"
+    - text:
+        zh-CN: 谢谢参观！得分：{quiz_score}
+        en: "Thanks for visiting! Score: {quiz_score}"
   duration: 15
 """
 

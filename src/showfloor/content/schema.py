@@ -20,9 +20,9 @@ def exhibit_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) for ``exhibit.yaml``, every scene type included."""
     models = tuple(st.model for st in registry().values())
     scene = Annotated[Union[models], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-    full = create_model(  # type: ignore[call-overload]
+    full = create_model(
         "ExhibitFile", __base__=Exhibit,
-        scenes=(list[scene], Field(default_factory=list,  # type: ignore[valid-type]
+        scenes=(list[scene], Field(default_factory=list,
                                    description="Scenes (more may live in scenes/*.yaml).")),
     )
     schema: dict[str, Any] = full.model_json_schema()

@@ -30,8 +30,22 @@ class Located:
     text: dict[str, str]
 
 
+_UNWRAPPED: dict[Any, tuple[Any, bool]] = {}
+
+
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """Strip Annotated/Optional; report whether the TEXT marker was seen."""
+    """Strip Annotated/Optional; report whether the TEXT marker was seen (cached)."""
+    try:
+        return _UNWRAPPED[annotation]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable annotation
+        return _unwrap_uncached(annotation)
+    found = _UNWRAPPED[annotation] = _unwrap_uncached(annotation)
+    return found
+
+
+def _unwrap_uncached(annotation: Any) -> tuple[Any, bool]:
     is_text = False
     while True:
         origin = typing.get_origin(annotation)
@@ -83,8 +97,8 @@ def _walk(value: Any, annotation: Any, is_text: bool, path: Path, label: tuple[s
     if isinstance(value, list):
         item_ann = args[0] if origin is list and args else Any
         for i, item in enumerate(value):
-            name = getattr(item, "id", None) if isinstance(item, BaseModel) else None
-            yield from _walk(item, item_ann, False, (*path, i), (*label, str(name or i)))
+            item_id = getattr(item, "id", None) if isinstance(item, BaseModel) else None
+            yield from _walk(item, item_ann, False, (*path, i), (*label, str(item_id or i)))
         return
     if isinstance(value, dict):
         val_ann = args[1] if origin is dict and len(args) == 2 else Any

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from showfloor.engine.effects import Effect, Event, Rejected, RecordEvent, SendCue, ShowView
+from showfloor.engine.effects import Effect, Event, RecordEvent, Rejected, SendCue, ShowView
 from showfloor.engine.inputs import (
     Act,
     Advanced,

@@ -25,8 +25,21 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 class Session:
     """The state of one visit, and the runtime scene types act through."""
 
-    __slots__ = ("id", "seed", "rng", "vars", "scene", "data", "entered_at", "started_at",
-                 "now", "lang", "engine", "path", "answers")
+    __slots__ = (
+        "answers",
+        "data",
+        "engine",
+        "entered_at",
+        "id",
+        "lang",
+        "now",
+        "path",
+        "rng",
+        "scene",
+        "seed",
+        "started_at",
+        "vars",
+    )
 
     def __init__(self, engine: Engine, session_id: str, seed: int, now: float,
                  lang: str, defaults: Mapping[str, Value]) -> None:
@@ -90,7 +103,7 @@ class Session:
         self.record("error", what="flow", detail="no branch matched")
         return EndSession("no_branch")
 
-    def record(self, kind: str, **data: Any) -> None:
+    def record(self, kind: str, /, **data: Any) -> None:
         self.engine._record(kind, data)
 
     def duration(self, path: str | None) -> float | None:

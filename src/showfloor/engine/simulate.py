@@ -79,6 +79,19 @@ class Report:
     errors: Counter[str] = field(default_factory=Counter)
     steps: int = 0
 
+    def merge(self, other: Report) -> None:
+        """Add another block's counts to this report."""
+        self.reached.update(other.reached)
+        for k, v in other.dwell.items():
+            self.dwell[k].extend(v)
+        self.session_seconds.extend(other.session_seconds)
+        self.endings.update(other.endings)
+        self.scores.extend(other.scores)
+        self.edges.update(other.edges)
+        self.choices.update(other.choices)
+        self.errors.update(other.errors)
+        self.steps += other.steps
+
     @property
     def completed(self) -> int:
         return self.endings.get("completed", 0)
@@ -129,6 +142,11 @@ def _input(opt: Option) -> Input:
     return Act(opt.action, dict(opt.payload))
 
 
+#: Visitors are simulated in blocks of this many, each with its own seed, so a
+#: report is the same whatever the number of worker processes.
+BLOCK = 1000
+
+
 def simulate(
     exhibit: Exhibit,
     visitors: int,
@@ -138,31 +156,80 @@ def simulate(
     media_length: Callable[[str], float | None] | None = None,
     record: str | Path | None = None,
     origin: str | None = None,
+    jobs: int = 1,
 ) -> Report:
     """Run ``visitors`` simulated visits and report what happened.
 
     With ``record``, every event (views included) is also written to that
-    JSON-lines file, which ``showfloor replay`` can check.
+    JSON-lines file, which ``showfloor replay`` can check (one engine, one
+    process). ``jobs`` spreads blocks of visitors over worker processes; the
+    report does not depend on it.
     """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile '{profile}'")
+    # media lengths are read once, here, so workers need no file access
+    lengths: dict[str, float | None] = {}
+    if media_length is not None:
+        types = registry()
+        for sc in exhibit.scenes:
+            for asset in types[sc.type].assets(sc):
+                if asset.path not in lengths:
+                    lengths[asset.path] = media_length(asset.path)
+    if record is not None:
+        with Path(record).open("w", encoding="utf-8") as log:
+            report = _run(exhibit, visitors, profile, f"{seed}", lengths, log, origin, "0")
+        report.seed = seed
+        return _finish(exhibit, report)
+    blocks = [(i, min(BLOCK, visitors - i * BLOCK)) for i in range(-(-visitors // BLOCK))]
+    work = [(exhibit, n, profile, f"{seed}:{i}", lengths, None, None, str(i))
+            for i, n in blocks]
+    if jobs > 1 and len(blocks) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(min(jobs, len(blocks)),
+                                 mp_context=multiprocessing.get_context(method)) as pool:
+            parts = list(pool.map(_run_args, work))
+    else:
+        parts = [_run_args(w) for w in work]
+    report = Report(visitors, profile, seed, [sc.id for sc in exhibit.scenes])
+    for part in parts:
+        report.merge(part)
+    return _finish(exhibit, report)
+
+
+def _run_args(args: tuple[Any, ...]) -> Report:
+    return _run(*args)
+
+
+def _finish(exhibit: Exhibit, report: Report) -> Report:
+    """List the edges (flow branches, choices) never taken in practice."""
+    types = registry()
+    for sc in exhibit.scenes:
+        for e in types[sc.type].edges(sc):
+            if report.reached.get(sc.id) and not report.edges.get((sc.id, e.target)):
+                report.never_taken.append({"scene": sc.id, "label": e.label,
+                                           "target": e.target, "when": e.when})
+    return report
+
+
+def _run(exhibit: Exhibit, visitors: int, profile: str, seed: str,
+         lengths: dict[str, float | None], log: Any, origin: str | None,
+         block: str) -> Report:
     prof = PROFILES[profile]
     rng = random.Random(seed)
     clock = VirtualClock(0.0)
     counter = iter(range(1, 1 << 62))
-    log = Path(record).open("w", encoding="utf-8") if record is not None else None
-    engine = Engine(exhibit, clock=clock, media_length=media_length, views=log is not None,
-                    digests=log is not None, new_id=lambda: f"sim-{next(counter)}",
+    engine = Engine(exhibit, clock=clock, media_length=lengths.get, views=log is not None,
+                    digests=log is not None, new_id=lambda: f"sim-{block}-{next(counter)}",
                     new_seed=lambda: rng.getrandbits(32), origin=origin)
-    if log is not None:
-        for eff in engine.start():
-            if isinstance(eff, RecordEvent):
-                log.write(json.dumps(eff.event.as_json(), ensure_ascii=False) + "\n")
-    else:
-        engine.start()
-    report = Report(visitors, profile, seed, [s.id for s in exhibit.scenes])
+    report = Report(visitors, profile, 0, [s.id for s in exhibit.scenes])
     types = registry()
     scene_types = {s.id: types[s.type] for s in exhibit.scenes}
     langs = exhibit.languages
     long_wait = engine.idle_timeout + engine.idle_countdown + 1.0
+    reached, edges, dwell = report.reached, report.edges, report.dwell
 
     def consume(effects: list[Any]) -> None:
         for eff in effects:
@@ -172,23 +239,25 @@ def simulate(
             if log is not None:
                 log.write(json.dumps(ev.as_json(), ensure_ascii=False) + "\n")
             kind = ev.kind
+            scene = ev.scene or ""
             if kind == "scene_entered":
-                report.reached[ev.scene] += 1
+                reached[scene] += 1
                 src = ev.data["from"]
                 if src is not None:
-                    report.edges[(src, ev.scene)] += 1
+                    edges[(src, scene)] += 1
             elif kind == "scene_exited":
-                report.dwell[ev.scene].append(ev.data["dwell"])
+                dwell[scene].append(ev.data["dwell"])
             elif kind == "session_ended":
                 report.endings[ev.data["reason"]] += 1
                 report.session_seconds.append(ev.data["duration"])
             elif kind == "quiz_completed":
                 report.scores.append(ev.data["percent"])
             elif kind == "choice_made":
-                report.choices[(ev.scene, ev.data["choice"])] += 1
+                report.choices[(scene, ev.data["choice"])] += 1
             elif kind == "error":
                 report.errors[str(ev.data.get("what"))] += 1
 
+    consume(engine.start())
     for _ in range(visitors):
         speed = rng.uniform(*prof.read_speed)
         clock.now += rng.uniform(5.0, 60.0)  # the next visitor walks up
@@ -205,14 +274,17 @@ def simulate(
             assert scene is not None
             st = scene_types[scene.id]
             if rng.random() < prof.leave * 0.25:
-                consume(engine.feed(Tick(clock.now + long_wait)))  # walks away
-                clock.now += long_wait
-                report.steps += 1
+                # walks away: time runs on until the station resets
+                while engine.session is not None:
+                    d = engine.next_deadline()
+                    clock.now = max(clock.now, d if d is not None else clock.now + long_wait)
+                    consume(engine.feed(Tick(clock.now)))
+                    report.steps += 1
                 break
             options = st.options(scene, s)
             if not options:
                 d = engine.next_deadline()
-                clock.now = d if d is not None else clock.now + long_wait
+                clock.now = max(clock.now, d if d is not None else clock.now + long_wait)
                 consume(engine.feed(Tick(clock.now)))
                 report.steps += 1
                 continue
@@ -224,22 +296,13 @@ def simulate(
             at = clock.now + think
             d = engine.next_deadline()
             if d is not None and d <= at:
-                clock.now = d
-                consume(engine.feed(Tick(d)))
+                clock.now = max(clock.now, d)
+                consume(engine.feed(Tick(clock.now)))
                 report.steps += 1
                 continue
             clock.now = at
             consume(engine.feed(_input(opt)))
             report.steps += 1
-
-    if log is not None:
-        log.close()
-    # which edges (flow branches, choices) were never taken in practice
-    for sc in exhibit.scenes:
-        for e in scene_types[sc.id].edges(sc):
-            if report.reached.get(sc.id) and not report.edges.get((sc.id, e.target)):
-                report.never_taken.append({"scene": sc.id, "label": e.label,
-                                           "target": e.target, "when": e.when})
     return report
 
 

@@ -25,7 +25,7 @@ from showfloor.content.model import Exhibit, ExprSource, SceneBase, variable_def
 from showfloor.content.scenes import registry
 from showfloor.content.scenes.base import EndSession, Goto, Outcome, SceneType, Stay
 from showfloor.engine.clock import Clock, monotonic
-from showfloor.engine.effects import Effect, Event, Rejected, RecordEvent, SendCue, ShowView
+from showfloor.engine.effects import Effect, Event, RecordEvent, Rejected, SendCue, ShowView
 from showfloor.engine.inputs import (
     Act,
     Advanced,
@@ -96,7 +96,9 @@ class Engine:
 
     ``media_length`` tells the engine how long a media file plays (the
     station reads the files; the engine does not). ``views=False`` and
-    ``digests=False`` skip work that simulation does not need.
+    ``digests=False`` skip work that simulation does not need: without digests
+    the engine records neither view digests nor inputs, so its log cannot be
+    replayed.
     """
 
     def __init__(
@@ -175,6 +177,11 @@ class Engine:
             self.seq, self.now, kind, s.id if s else None,
             s.scene.id if s and s.scene else None, data)))
 
+    def _input(self, inp: Input) -> None:
+        """Record an input that changes something: the replay log's source of truth."""
+        if self.digests:
+            self._record("input", {"input": to_json(inp)})
+
     # -- the public surface -----------------------------------------------
     def start(self) -> list[Effect]:
         """Announce the engine and show the attract scene."""
@@ -214,7 +221,7 @@ class Engine:
         s.now = self.now
         self.last_input = self.now
         if self.phase is Phase.WARNING:
-            self._record("input", {"input": to_json(inp)})
+            self._input(inp)
             self._transition(Transition.STILL_HERE)
             self._show()
             return self._flush()
@@ -225,12 +232,12 @@ class Engine:
             return self._flush()
         action, payload = _action(inp)
         assert s.scene is not None
-        before = len(self._out)
-        self._record("input", {"input": to_json(inp)})
+        before, seq = len(self._out), self.seq
+        self._input(inp)
         outcome = self.types[s.scene.id].act(s.scene, s, action, payload)
         if outcome is None:
             del self._out[before:]
-            self.seq -= 1
+            self.seq = seq
             self._out.append(Rejected(inp.type, f"'{action}' does not apply to "
                                       f"scene '{s.scene.id}' now"))
             return self._flush()
@@ -280,7 +287,7 @@ class Engine:
         d = self.next_deadline()
         if d is None or d > self.now:
             return
-        self._record("input", {"input": to_json(inp)})
+        self._input(inp)
         self._run_deadlines(self.now)
 
     def _run_deadlines(self, now: float) -> None:
@@ -288,10 +295,10 @@ class Engine:
         for _ in range(10_000):  # a bound, in case a scene type keeps a deadline in the past
             s = self.session
             if s is None:
-                return
+                break
             d = self.next_deadline()
             if d is None or d > now:
-                return
+                break
             at = max(d, s.entered_at if self.phase is Phase.SESSION else d)
             self.now = s.now = at
             if self.phase is Phase.WARNING:
@@ -301,8 +308,12 @@ class Engine:
             st = self.types[s.scene.id]
             sd = st.deadline(s.scene, s)
             if sd is not None and sd <= d:
+                busy = st.busy_until(s.scene, s)
                 outcome = st.expire(s.scene, s)
                 if outcome is not None:
+                    if busy is not None and busy > self.last_input:
+                        # watching media is not idling: the timer starts when it ends
+                        self.last_input = min(busy, at)
                     self._apply(outcome)
                     continue
             self.warn_until = at + self.idle_countdown
@@ -329,7 +340,7 @@ class Engine:
         self.session = Session(self, sid, seed, self.now, self.lang, self.defaults)
         self.last_input = self.now
         self._transition(Transition.START)
-        self._record("input", {"input": to_json(Started(sid, seed))})
+        self._input(Started(sid, seed))
         self._record("session_started", {"lang": self.lang})
         self._enter(self.exhibit.start, None)
 
@@ -342,7 +353,7 @@ class Engine:
         if s is not None:
             self.last_input = self.now
             s.now = self.now
-        self._record("input", {"input": to_json(inp)})
+        self._input(inp)
         if self.phase is Phase.WARNING:
             self._transition(Transition.STILL_HERE)
         if inp.lang != self.lang:

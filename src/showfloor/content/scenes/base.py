@@ -14,7 +14,7 @@ Actions are plain strings with a JSON payload (``"choose", {"choice": "a"}``)
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -93,7 +93,7 @@ class Runtime(Protocol):
 
     now: float
     lang: str
-    vars: MutableMapping[str, Value]
+    vars: dict[str, Value]
     data: dict[str, Any]
     rng: random.Random
     entered_at: float
@@ -110,7 +110,7 @@ class Runtime(Protocol):
     def follow(self, flow: Flow | None) -> Outcome:
         """Where a flow leads now (EndSession when no branch matches)."""
 
-    def record(self, kind: str, **data: Any) -> None:
+    def record(self, kind: str, /, **data: Any) -> None:
         """Record an event of this scene (choice ids, scores — never free text)."""
 
     def duration(self, path: str | None) -> float | None:

@@ -118,7 +118,8 @@ class Media(SceneType):
 
     def deadline(self, scene: Any, rt: Runtime) -> float | None:
         s: MediaScene = scene
-        return rt.data["ends"] if s.advance == "auto" else None  # type: ignore[no-any-return]
+        ends: float = rt.data["ends"]
+        return ends if s.advance == "auto" else None
 
     def expire(self, scene: Any, rt: Runtime) -> Outcome | None:
         return rt.follow(scene.next)

@@ -87,14 +87,18 @@ TRUE = {"id": "ui.true", "zh-CN": "对", "zh-TW": "對", "en": "True"}
 FALSE = {"id": "ui.false", "zh-CN": "错", "zh-TW": "錯", "en": "False"}
 
 
+_TRUE_FALSE = {
+    answer: [QuizChoice(id="true", text=TRUE, correct=answer is True),
+             QuizChoice(id="false", text=FALSE, correct=answer is False)]
+    for answer in (True, False)
+}
+
+
 def choices_of(q: Question) -> list[QuizChoice]:
     """A question's choices; true-false questions without choices get True/False."""
     if q.choices is not None:
         return q.choices
-    return [
-        QuizChoice(id="true", text=TRUE, correct=q.answer is True),
-        QuizChoice(id="false", text=FALSE, correct=q.answer is False),
-    ]
+    return _TRUE_FALSE[bool(q.answer)]
 
 
 class Quiz(SceneType):
@@ -155,15 +159,15 @@ class Quiz(SceneType):
                       f"use 'pool: {len(s.questions)}' or add questions")
         if s.results is not None:
             want = {"score": "int", "percent": "int", "passed": "bool", "correct": "int"}
-            for key, kind in want.items():
-                name = getattr(s.results, key)
+            for what, kind in want.items():
+                name = getattr(s.results, what)
                 if name is None:
                     continue
-                ctx.check_variable(("results", key), name)
+                ctx.check_variable(("results", what), name)
                 var = ctx.exhibit.variables.get(name)
                 if var is not None and var.type != kind and not (
                         kind == "int" and var.type == "float"):
-                    ctx.error(("results", key), f"results.{key} goes into '{name}', "
+                    ctx.error(("results", what), f"results.{what} goes into '{name}', "
                               f"declared {var.type}", f"declare '{name}' as {kind}")
 
     # -- engine side ----------------------------------------------------
@@ -245,7 +249,12 @@ class Quiz(SceneType):
             if payload.get("question", q.id) != q.id:
                 return None  # an answer to a question no longer shown
             raw = payload.get("choices", payload.get("choice"))
-            picked = [raw] if isinstance(raw, str) else list(raw or ())
+            if isinstance(raw, str):
+                picked = [raw]
+            elif isinstance(raw, (list, tuple)):
+                picked = list(raw)
+            else:
+                return None  # not a choice id or a list of them (a wire payload)
             valid = {c.id for c in choices}
             if not picked or any(not isinstance(p, str) or p not in valid for p in picked):
                 return None
