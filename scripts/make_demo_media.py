@@ -17,7 +17,7 @@ Usage::
     .venv/bin/python scripts/make_demo_media.py --audio    # narration + captions
 
 Needs the Debian packages ``espeak-ng`` and ``opus-tools`` for narration,
-and the Python packages pillow, mutagen, webvtt-py and ruamel.yaml.
+and showfloor's own dependencies (pillow, mutagen, webvtt-py, pyyaml).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 ROOT = Path(__file__).resolve().parent.parent
 EXHIBIT = ROOT / "examples" / "drug-prevention"
@@ -68,7 +68,7 @@ Color = tuple[int, int, int]
 
 
 def _mix(a: Color, b: Color, t: float) -> Color:
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=False))  # type: ignore[return-value]
 
 
 class Canvas:
@@ -197,7 +197,7 @@ class Canvas:
 
 def smooth_curve(points: list[tuple[float, float]], steps: int = 16) -> list[tuple[float, float]]:
     """Catmull-Rom spline through points (open curve)."""
-    pts = [points[0]] + list(points) + [points[-1]]
+    pts = [points[0], *list(points), points[-1]]
     out = []
     for i in range(1, len(pts) - 2):
         p0, p1, p2, p3 = pts[i - 1], pts[i], pts[i + 1], pts[i + 2]
@@ -216,7 +216,7 @@ def hills(c: Canvas, base_y: float, amp: float, waves: float, phase: float, colo
     pts = [(x, base_y + amp * math.sin(x / W * waves * math.tau + phase)
             + amp * 0.4 * math.sin(x / W * waves * 2.3 * math.tau + phase * 1.7))
            for x in range(0, W + 41, 40)]
-    c.polygon([(0, H)] + pts + [(W, H)], color, alpha)
+    c.polygon([(0, H), *pts, (W, H)], color, alpha)
 
 
 def stars(c: Canvas, rng: random.Random, n: int, y_max: float, color: Color = CREAM):
@@ -289,20 +289,10 @@ def smooth_closed(points: list[tuple[float, float]], steps: int = 16) -> list[tu
 def inside(poly: list[tuple[float, float]], x: float, y: float) -> bool:
     """Point in polygon (ray casting)."""
     hit = False
-    for (x1, y1), (x2, y2) in zip(poly, poly[1:] + poly[:1]):
+    for (x1, y1), (x2, y2) in zip(poly, poly[1:] + poly[:1], strict=False):
         if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
             hit = not hit
     return hit
-
-
-def blob_points(cx, cy, rx, ry, rng: random.Random, wobble=0.08, n=120, lobes=5):
-    phases = [rng.uniform(0, math.tau) for _ in range(3)]
-    pts = []
-    for i in range(n):
-        t = i / n * math.tau
-        f = 1 + wobble * (math.sin(lobes * t + phases[0]) * 0.6 + math.sin((lobes + 2) * t + phases[1]) * 0.4)
-        pts.append((cx + rx * f * math.cos(t), cy + ry * f * math.sin(t)))
-    return pts
 
 
 # -- the pictures ---------------------------------------------------------------
@@ -359,7 +349,7 @@ def img_sunrise() -> Canvas:
     hills(c, 850, 34, 1.6, 2.4, TEAL)
     hills(c, 950, 26, 2.1, 4.0, TEAL_DARK)
     # a path of stepping stones towards the sun
-    for i, (x, y, w) in enumerate([(960, 1040, 150), (990, 990, 120), (975, 950, 96), (960, 918, 76)]):
+    for x, y, w in [(960, 1040, 150), (990, 990, 120), (975, 950, 96), (960, 918, 76)]:
         c.ellipse((x - w / 2, y - w / 6, x + w / 2, y + w / 6), SAND, 200)
     return c
 
@@ -381,7 +371,7 @@ def img_sapling() -> Canvas:
     leaves = [(820, 560, 56), (1110, 540, 60), (900, 470, 52), (1030, 490, 56), (960, 440, 64),
               (860, 610, 40), (1060, 600, 42), (960, 360, 48)]
     cols = [MINT, TEAL_LIGHT, (150, 220, 170), MINT]
-    for i, (x, y, r) in enumerate(leaves):
+    for x, y, r in leaves:
         c.glow_circle(x, y, r, MINT, 60, 90)
     for i, (x, y, r) in enumerate(leaves):
         c.circle(x, y, r, cols[i % len(cols)], 235)
@@ -402,7 +392,8 @@ def img_brain() -> Canvas:
     outline = smooth_closed([(610, 600), (570, 470), (620, 350), (730, 265), (880, 215), (1040, 205),
                              (1190, 240), (1310, 320), (1375, 440), (1360, 560), (1290, 625), (1180, 640),
                              (1080, 625), (980, 665), (860, 690), (740, 680), (650, 650)])
-    poly = lambda d, k: d.polygon([(x * k, y * k) for x, y in outline], fill=255)
+    def poly(d, k):
+        return d.polygon([(x * k, y * k) for x, y in outline], fill=255)
     clip = c.mask(poly)
     # stem and cerebellum behind
     c.line([(1080, 620), (1110, 700), (1120, 820)], 64, (110, 110, 180))
@@ -419,7 +410,8 @@ def img_brain() -> Canvas:
         c.circle(x, y, rng.uniform(50, 110), rng.choice([(205, 195, 245), (150, 150, 220), (170, 185, 235)]),
                  rng.randint(40, 90), clip)
     # soft folds
-    for pts in ([(700, 330), (790, 400), (760, 500), (850, 580)], [(900, 250), (950, 340), (1040, 360), (1080, 460)],
+    for pts in ([(700, 330), (790, 400), (760, 500), (850, 580)],
+                [(900, 250), (950, 340), (1040, 360), (1080, 460)],
                 [(1180, 290), (1160, 380), (1250, 450), (1240, 560)], [(660, 520), (760, 560), (900, 520)],
                 [(980, 560), (1080, 520), (1180, 580)]):
         c.line(smooth_curve(pts, 12), 10, (120, 115, 190), 110, clip)
@@ -429,7 +421,8 @@ def img_brain() -> Canvas:
         x, y = rng.uniform(620, 1340), rng.uniform(240, 650)
         if inside(outline, x, y) and all((x - a) ** 2 + (y - b) ** 2 > 70 ** 2 for a, b in nodes):
             nodes.append((x, y))
-    dist = lambda i, j: (nodes[i][0] - nodes[j][0]) ** 2 + (nodes[i][1] - nodes[j][1]) ** 2
+    def dist(i, j):
+        return (nodes[i][0] - nodes[j][0]) ** 2 + (nodes[i][1] - nodes[j][1]) ** 2
     in_tree, edges = {0}, []
     while len(in_tree) < len(nodes):
         i, j = min(((i, j) for i in in_tree for j in range(len(nodes)) if j not in in_tree),
@@ -469,7 +462,8 @@ def img_heart_lungs() -> Canvas:
     # windpipe + main bronchi
     c.line([(cx, 150), (cx, 400)], 46, (160, 205, 215))
     for side in (-1, 1):
-        c.line(smooth_curve([(cx, 395), (cx + side * 90, 440), (cx + side * 170, 470)], 8), 30, (160, 205, 215))
+        bronchus = smooth_curve([(cx, 395), (cx + side * 90, 440), (cx + side * 170, 470)], 8)
+        c.line(bronchus, 30, (160, 205, 215))
     lung_grad = c.vertical_gradient((165, 215, 228), (96, 160, 196))
     for side in (-1, 1):
         pts = [(cx + side * 170, 230), (cx + side * 260, 280), (cx + side * 350, 420), (cx + side * 395, 600),
@@ -575,8 +569,10 @@ def img_party() -> Canvas:
     c.rrect((1364, 662, 1376, 692), 5, LAVENDER)
     # figures
     ground = 950
-    for x, h, col, hair, arm in ((430, 300, TEAL_LIGHT, (50, 35, 30), "wave"), (640, 330, LAVENDER, (30, 25, 25), None),
-                                 (860, 310, AMBER, (80, 55, 40), None), (1080, 340, MINT, (45, 30, 30), "wave"),
+    for x, h, col, hair, arm in ((430, 300, TEAL_LIGHT, (50, 35, 30), "wave"),
+                                 (640, 330, LAVENDER, (30, 25, 25), None),
+                                 (860, 310, AMBER, (80, 55, 40), None),
+                                 (1080, 340, MINT, (45, 30, 30), "wave"),
                                  (1660, 320, CORAL, (60, 40, 35), None)):
         person(c, x, ground, h, col, PEACH, hair, arm)
     # music notes as simple dots-with-stems (no text)
@@ -621,8 +617,8 @@ def img_night_home() -> Canvas:
     c.rrect((hx, 520, hx + 440, 900), 24, (44, 78, 104))
     c.polygon([(hx - 40, 540), (hx + 220, 330), (hx + 480, 540)], (34, 62, 90))
     for wx in (hx + 50, hx + 290):
-        c.glow(lambda d, k, wx=wx: d.rounded_rectangle([wx * k, 600 * k, (wx + 100) * k, 700 * k], radius=14 * k,
-                                                       fill=255), AMBER, 70, 200)
+        c.glow(lambda d, k, wx=wx: d.rounded_rectangle([wx * k, 600 * k, (wx + 100) * k, 700 * k],
+                                                       radius=14 * k, fill=255), AMBER, 70, 200)
         c.rrect((wx, 600, wx + 100, 700), 14, (255, 212, 140))
     c.glow(lambda d, k: d.rounded_rectangle([(hx + 175) * k, 740 * k, (hx + 265) * k, 900 * k], radius=16 * k,
                                             fill=255), AMBER, 90, 220)
@@ -649,7 +645,6 @@ def img_night_home() -> Canvas:
 
 def img_school() -> Canvas:
     """Monday at school: daylight, a tree, two friends and a ball."""
-    rng = random.Random(21)
     c = Canvas((40, 110, 140), (150, 206, 214), (80, 160, 180), 0.5)
     c.glow_circle(1600, 180, 90, CREAM, 200, 200)
     c.circle(1600, 180, 80, (255, 236, 190))
@@ -728,13 +723,13 @@ def need_tools() -> None:
 
 
 def load_scenes() -> tuple[list[dict], list[str]]:
-    from ruamel.yaml import YAML
+    """The exhibit's scenes as plain data, read with showfloor's own YAML reader."""
+    from showfloor.content._yaml import parse
 
-    yaml = YAML(typ="safe")
-    exhibit = yaml.load((EXHIBIT / "exhibit.yaml").read_text(encoding="utf-8"))
+    exhibit = parse((EXHIBIT / "exhibit.yaml").read_text(encoding="utf-8")).value
     scenes = list(exhibit.get("scenes") or [])
     for f in sorted((EXHIBIT / "scenes").glob("*.yaml")):
-        data = yaml.load(f.read_text(encoding="utf-8"))
+        data = parse(f.read_text(encoding="utf-8")).value
         if isinstance(data, dict):
             data = data.get("scenes") or []
         scenes.extend(data or [])
@@ -871,7 +866,7 @@ def write_captions(text: str, lang: str, duration: float, path: Path) -> int:
     total = sum(weights)
     vtt = webvtt.WebVTT()
     t = 0.0
-    for ch, w in zip(chunks, weights):
+    for ch, w in zip(chunks, weights, strict=False):
         end = t + duration * w / total
         vtt.captions.append(webvtt.Caption(_ts(t), _ts(min(end, duration)), wrap_lines(ch, lang)))
         t = end

@@ -149,7 +149,12 @@ def replay_cmd(
     """Feed a recorded event log through the engine again; check the views match."""
     from showfloor.engine.replay import read_events, replay
 
-    evs = list(read_events(events))
+    try:
+        evs = list(read_events(events))
+    except UnicodeDecodeError as e:
+        raise ShowfloorError(f"{events} is not an event log: it is not UTF-8 text; "
+                             "give the .jsonl file that 'simulate --record' or a station "
+                             "wrote") from e
     if exhibit is None:
         started = next((e for e in evs if e.kind == "engine_started"), None)
         where = started.data.get("path") if started else None

@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
-from conftest import CORPUS, DEMO, Cli
 
+from conftest import CORPUS, DEMO, Cli
 from showfloor.content.lint import check
 from showfloor.content.load import Loaded, Pos, load
 from showfloor.content.schema import exhibit_schema, scene_list_schema
@@ -121,14 +121,28 @@ def test_nothing_to_load_raises(tmp_path: Path) -> None:
     with pytest.raises(ContentError, match="no such file or folder"):
         load(tmp_path / "missing")
     (tmp_path / "exhibit.yml").write_text("id: x\n", encoding="utf-8")
-    with pytest.raises(ContentError, match="has no exhibit.yaml") as info:
+    with pytest.raises(ContentError, match=r"has no exhibit\.yaml") as info:
         load(tmp_path)
-    assert info.value.hint and "exhibit.yml" in info.value.hint
+    assert info.value.hint is not None
+    assert "exhibit.yml" in info.value.hint
 
 
 def test_the_exhibit_yaml_file_itself_may_be_given(exhibit: Path) -> None:
     loaded = loaded_ok(exhibit / "exhibit.yaml")
     assert loaded.root == exhibit
+
+
+def test_yes_no_on_off_are_text(exhibit: Path) -> None:
+    """YAML 1.2 booleans only: a quiz answer 'No' stays the text 'No'."""
+    path = exhibit / "exhibit.yaml"
+    path.write_text(path.read_text("utf-8").replace("en: Harmful}", "en: Yes}").replace(
+        "en: Harmless}", "en: No}").replace("en: Okay}", "en: on}"), encoding="utf-8")
+    ex = loaded_ok(exhibit).exhibit
+    assert ex is not None
+    texts = {t.id: t.text["en"] for t in iter_texts(ex)}
+    assert texts["quiz.questions.q1.choices.a.text"] == "Yes"
+    assert texts["quiz.questions.q1.choices.b.text"] == "No"
+    assert texts["party.choices.say_yes.label"] == "on"
 
 
 # -- text ids --------------------------------------------------------------------

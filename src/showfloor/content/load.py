@@ -169,8 +169,11 @@ def load(path: str | Path) -> Loaded:
             raise ContentError(f"{path}: expected an exhibit folder or its {EXHIBIT_FILE}")
         root = root.parent
     main = root / EXHIBIT_FILE
+    if main.exists() and not main.is_file():
+        raise ContentError(f"{main}: is a folder, not a file",
+                           hint=f"{EXHIBIT_FILE} must be a YAML text file")
     if not main.is_file():
-        near = [p.name for p in root.glob("*.y*ml")]
+        near = [p.name for p in root.glob("*.y*ml") if p.is_file()]
         hint = f"did you mean to rename {near[0]} to {EXHIBIT_FILE}?" if near else \
             "run 'showfloor new NAME' to start an exhibit"
         raise ContentError(f"{root}: this folder has no {EXHIBIT_FILE}", hint=hint)
@@ -462,7 +465,11 @@ def _translate(err: ValidationError, model: type[BaseModel], data: Any, base: Pa
             message = f"{where_name}: {e['msg'].lower()}"
             if value is not None and not isinstance(value, (dict, list)):
                 message += f" (got {_describe(value)})"
-        out.append(_at(positions, full, message, None, "schema"))
+        hint = None
+        if kind == "string_type" and isinstance(value, (bool, int, float)):
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            hint = f'YAML reads this as a {_kind(value)}: put it in quotes, e.g. "{shown}"'
+        out.append(_at(positions, full, message, hint, "schema"))
     return out
 
 

@@ -57,6 +57,7 @@ class Attract(SceneType):
     def view(self, scene: Any, rt: Runtime) -> dict[str, Any]:
         s: AttractScene = scene
         return {
+            "title": rt.text(s.title),
             "loop": [
                 {"image": i.image, "video": i.video, "duration": i.duration or 8.0}
                 for i in s.loop
