@@ -214,6 +214,62 @@ def new_cmd(
     out.print(f"[green]✓[/green] created {root}/ — next: showfloor check {root}")
 
 
+@app.command("station")
+def station_cmd(
+    path: Annotated[Path | None, typer.Argument(help="The exhibit folder, or a station.yaml."
+                                                )] = None,
+    profile: Annotated[Path | None, typer.Option(help="A station profile (station.yaml).")
+                       ] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8700,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for a LAN).")
+                    ] = "127.0.0.1",
+    data: Annotated[Path | None, typer.Option(help="Folder for the event log (default: "
+                                              "$SHOWFLOOR_DATA or ~/.local/share).")] = None,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in a browser.")
+                            ] = False,
+) -> None:
+    """Run an exhibit for visitors: serve its surfaces, run the engine, log events."""
+    from showfloor.station.server import serve
+
+    serve(path, profile, host=host, port=port, data=data, open_browser=open_browser)
+
+
+@app.command("preview")
+def preview_cmd(
+    path: Annotated[Path, typer.Argument(help="The exhibit folder.")],
+    profile: Annotated[Path | None, typer.Option(help="A station profile.")] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8700,
+    open_browser: Annotated[bool, typer.Option("--open")] = False,
+) -> None:
+    """A station that reloads when a file changes and shows content errors on the page."""
+    from showfloor.station.server import serve
+
+    serve(path, profile, port=port, open_browser=open_browser, preview=True)
+
+
+@app.command("events")
+def events_cmd(
+    data: Annotated[Path, typer.Argument(help="A station's data folder (or its events.sqlite).")],
+    boot: Annotated[str | None, typer.Option(help="Which station start (default: the last).")
+                    ] = None,
+    boots: Annotated[bool, typer.Option("--boots", help="List the station starts instead.")
+                     ] = False,
+) -> None:
+    """Print a station's recorded engine events as JSON lines (for showfloor replay)."""
+    from showfloor.station.store import boots as list_boots
+    from showfloor.station.store import engine_events
+
+    db = data / "events.sqlite" if data.is_dir() else data
+    if not db.is_file():
+        raise ShowfloorError(f"{data}: no event log here (expected events.sqlite)")
+    if boots:
+        for b in list_boots(db):
+            sys.stdout.write(json.dumps(b, ensure_ascii=False) + "\n")
+        return
+    for ev in engine_events(db, boot):
+        sys.stdout.write(json.dumps(ev.as_json(), ensure_ascii=False) + "\n")
+
+
 def run() -> None:
     """Entry point: run the app, turning every failure into one plain sentence."""
     try:

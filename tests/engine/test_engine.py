@@ -662,16 +662,21 @@ def test_still_here_in_a_session_just_resets_the_timer(tiny: Exhibit) -> None:
     st = Station(tiny)
     st.feed(Started(seed=1))
     st.tick(10)
-    assert st.feed(StillHere(), at=35) == []
+    out = st.feed(StillHere(), at=35)
+    assert kinds(out) == ["input"]  # recorded: a replay must restart the timer too
+    assert views(out) == []
+    assert not rejected(out)
     assert st.engine.next_deadline() == 65
 
 
-def test_rejected_touches_still_count_as_presence(tiny: Exhibit) -> None:
+@pytest.mark.parametrize("inp", [ChoiceMade("nope"), Started(), AnswerGiven("q1", ("a",))])
+def test_rejected_inputs_leave_the_idle_timer_alone(tiny: Exhibit, inp: Any) -> None:
+    """A rejected input is not recorded, so it must not move the timer (replay could not)."""
     st = Station(tiny)
     st.feed(Started(seed=1))
     st.tick(10)
-    assert rejected(st.feed(ChoiceMade("nope"), at=35))
-    assert st.engine.next_deadline() == 65
+    assert rejected(st.feed(inp, at=35))
+    assert st.engine.next_deadline() == 40
 
 
 def test_input_after_a_missed_reset_meets_attract(tiny: Exhibit) -> None:

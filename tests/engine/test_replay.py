@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import subprocess
 import sys
@@ -22,7 +23,6 @@ from showfloor.engine import (
     LanguageChanged,
     Started,
     StillHere,
-    Tick,
 )
 from showfloor.engine.effects import Event
 from showfloor.engine.replay import read_events, replay
@@ -174,12 +174,17 @@ def test_a_removed_input_is_found(tiny: Exhibit) -> None:
     assert result.got[views_before][0] != "info"
 
 
-def test_a_different_media_length_is_found(tiny: Exhibit) -> None:
-    evs = scripted(tiny)
-    result = replay(tiny, evs, media_length=lambda p: 99.0)
-    assert result.ok  # every media scene here has its own duration
-    doc = TINY.replace("    duration: 10\n", "", 1)  # the intro now plays for media_length
+def test_a_different_media_length_is_found(tmp_path: Path) -> None:
+    """The station's media lengths are part of the replay: other lengths, other views."""
+    doc = TINY.replace("    duration: 10\n    advance: auto", "    audio: media/intro.opus\n"
+                       "    advance: auto", 1)
     assert doc != TINY
+    ex = load_exhibit(tmp_path / "audio", doc)
+    evs = scripted(ex)  # recorded with 10 s of audio
+    assert replay(ex, evs, media_length=media_length).ok
+    result = replay(ex, evs, media_length=lambda p: 99.0)
+    assert not result.ok
+    assert result.first_difference() is not None
 
 
 def test_a_start_without_its_id_and_seed_is_refused(tiny: Exhibit) -> None:
@@ -228,8 +233,11 @@ def test_simulated_visits_replay(tiny: Exhibit, tmp_path: Path) -> None:
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SHOWFLOOR_DEBUG"}
+    env.update(NO_COLOR="1", COLUMNS="200", PYTHONIOENCODING="utf-8")
     return subprocess.run([sys.executable, "-m", "showfloor", *map(str, args)],
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, encoding="utf-8", env=env,
+                          timeout=120, check=False)
 
 
 def test_cli_simulate_record_then_replay(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from showfloor.content.model import Exhibit
 from showfloor.errors import ShowfloorError
 
 EXHIBIT = """\
@@ -161,3 +162,18 @@ def _attract_image(path: Path) -> None:
     glow = glow.filter(ImageFilter.GaussianBlur(40))
     img.paste(glow, (0, 0), glow)
     img.quantize(64).save(path, optimize=True)
+
+
+def placeholder_exhibit() -> Exhibit:
+    """A tiny in-memory exhibit a preview runs while the real one has errors."""
+    from showfloor.content.scenes.attract import AttractScene, LoopItem
+    from showfloor.content.scenes.end import EndScene, Message
+
+    return Exhibit(
+        format=1, id="placeholder", version="0", title={"en": "Preview", "zh-CN": "预览"},
+        languages=["zh-CN", "en"], default_language="zh-CN", attract="attract", start="end",
+        scenes=[
+            AttractScene(id="attract", type="attract", loop=[LoopItem(image="-", duration=60)],
+                         call={"en": "Fix the errors to preview", "zh-CN": "请先修正错误"}),
+            EndScene(id="end", type="end", messages=[Message(text={"en": "", "zh-CN": ""})]),
+        ])

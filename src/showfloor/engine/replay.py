@@ -17,7 +17,7 @@ from typing import Any
 from showfloor.content.model import Exhibit
 from showfloor.engine.clock import VirtualClock
 from showfloor.engine.effects import Event, RecordEvent
-from showfloor.engine.inputs import InputError, from_json
+from showfloor.engine.inputs import InputError, Started, from_json
 from showfloor.engine.state import Engine
 from showfloor.errors import ReplayError
 
@@ -98,7 +98,7 @@ def replay(exhibit: Exhibit, events: Iterable[Event], media_length: Any = None) 
             raise ReplayError(f"event {e.seq}: {err}") from err
         clock.set(e.t)
         result.inputs += 1
-        if inp.type == "start":
-            result.sessions += 1
+        if isinstance(inp, Started) and inp.session is not None:
+            result.sessions += 1  # (a touch that only dismissed a warning has no session)
         collect(engine.feed(inp))
     return result

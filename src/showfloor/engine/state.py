@@ -222,15 +222,17 @@ class Engine:
                 self._out.append(Rejected(inp.type, "no visit in progress: touch to start"))
             return self._flush()
         s.now = self.now
-        self.last_input = self.now
+        last, self.last_input = self.last_input, self.now
         if self.phase is Phase.WARNING:
             self._input(inp)
             self._transition(Transition.STILL_HERE)
             self._show()
             return self._flush()
         if isinstance(inp, StillHere):
-            return self._flush()  # nothing to answer; the timer was reset above
+            self._input(inp)  # nothing to answer; the timer was reset above (replay must know)
+            return self._flush()
         if isinstance(inp, Started):
+            self.last_input = last  # rejected: nothing changed, not even the idle timer
             self._out.append(Rejected(inp.type, "a visit is already in progress"))
             return self._flush()
         action, payload = _action(inp)
@@ -241,6 +243,7 @@ class Engine:
         if outcome is None:
             del self._out[before:]
             self.seq = seq
+            self.last_input = last  # rejected and not recorded: the idle timer is unchanged
             self._out.append(Rejected(inp.type, f"'{action}' does not apply to "
                                       f"scene '{s.scene.id}' now"))
             return self._flush()

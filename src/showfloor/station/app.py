@@ -1,0 +1,396 @@
+"""The station: the engine behind a WebSocket, the renderer's files, the event log.
+
+One asyncio loop owns the engine (no locks): WebSocket messages and a
+10 Hz ticker feed it, and its effects go out to every connected surface and
+into the :class:`~showfloor.station.store.EventStore`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from showfloor import __version__
+from showfloor.content.media import media_duration
+from showfloor.content.model import Exhibit
+from showfloor.content.scenes import registry
+from showfloor.engine.clock import monotonic
+from showfloor.engine.effects import Effect, RecordEvent, Rejected, SendCue, ShowView
+from showfloor.engine.inputs import InputError, Tick, from_json
+from showfloor.engine.state import PROTOCOL_VERSION, Engine
+from showfloor.station.profile import DEFAULT, StationProfile, Surface
+from showfloor.station.store import EventStore
+from showfloor.station.systemd import notify
+
+RENDERER = Path(__file__).resolve().parent.parent / "renderer"
+WEB = RENDERER / "web"
+VENDOR = RENDERER / "node_modules"
+TICK_SECONDS = 0.1
+HEARTBEAT_SECONDS = 10.0
+#: The most bytes a page may send in one message.
+MAX_MESSAGE = 16 * 1024
+
+
+@dataclass(eq=False)
+class Connection:
+    """One connected surface (browser page)."""
+
+    ws: WebSocket
+    surface: Surface | None = None
+    out_seq: int = 0
+    in_seq: int = 0
+    errors: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def send(self, kind: str, **body: Any) -> None:
+        self.out_seq += 1
+        msg = {"v": PROTOCOL_VERSION, "seq": self.out_seq, "type": kind, **body}
+        data = orjson.dumps(msg).decode()
+        async with self.lock:
+            await self.ws.send_text(data)
+
+
+class Station:
+    """Runs one exhibit for visitors on this machine's surfaces."""
+
+    def __init__(self, exhibit: Exhibit, root: Path, *, profile: StationProfile = DEFAULT,
+                 store: EventStore | None = None, clock: Callable[[], float] = monotonic,
+                 preview: bool = False) -> None:
+        self.profile = profile
+        self.root = root
+        self.store = store
+        self.clock = clock
+        self.preview = preview
+        self.connections: set[Connection] = set()
+        self.problems: list[dict[str, Any]] = []
+        self.started = clock()
+        self.inputs = 0
+        self.rejected = 0
+        self.asset_errors = 0
+        self.metrics: dict[str, Any] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self._preload_cache: dict[tuple[str, str], list[str]] = {}
+        self.exhibit = exhibit
+        self.engine = self._new_engine(exhibit)
+        self._record(self.engine.start())
+
+    def _new_engine(self, exhibit: Exhibit) -> Engine:
+        p = self.profile
+        if p.language and p.language in exhibit.languages and p.language != \
+                exhibit.default_language:
+            exhibit = exhibit.model_copy(update={"default_language": p.language})
+        root = self.root
+        engine = Engine(exhibit, clock=self.clock,
+                        media_length=lambda path: media_duration(root, path),
+                        idle_timeout=p.idle.timeout, idle_countdown=p.idle.countdown,
+                        origin=str(root))
+        if self.store is not None:
+            self.store.register_boot(exhibit.id, exhibit.version, str(root))
+        return engine
+
+    # -- lifecycle ---------------------------------------------------------
+    async def start(self) -> None:
+        self._ticker = asyncio.create_task(self._tick_loop())
+        notify("READY=1")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self.store is not None:
+            self.store.flush(5)
+            self.store.close()
+
+    async def _tick_loop(self) -> None:
+        last_watchdog = 0.0
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            now = self.clock()
+            d = self.engine.next_deadline()
+            if d is not None and d <= now:
+                await self._apply(self.engine.feed(Tick(now)))
+            if now - last_watchdog >= 5:
+                last_watchdog = now
+                notify("WATCHDOG=1")
+
+    # -- effects -----------------------------------------------------------
+    def _record(self, effects: list[Effect]) -> None:
+        if self.store is None:
+            return
+        for eff in effects:
+            if isinstance(eff, RecordEvent):
+                self.store.add(eff.event)
+
+    async def _apply(self, effects: list[Effect], origin: Connection | None = None,
+                     mark: Any = None, ref: int | None = None) -> None:
+        self._record(effects)
+        for eff in effects:
+            if isinstance(eff, ShowView):
+                await self._broadcast("view", view=eff.view, preload=self.preload(eff.view),
+                                      mark=mark)
+            elif isinstance(eff, SendCue):
+                if eff.name == "reset":
+                    await self._broadcast("reset", reason=eff.data.get("reason"))
+                else:
+                    await self._broadcast("cue", name=eff.name, data=dict(eff.data))
+            elif isinstance(eff, Rejected) and origin is not None:
+                self.rejected += 1
+                await origin.send("error", reason=eff.reason, ref=ref)
+
+    async def _broadcast(self, kind: str, **body: Any) -> None:
+        for conn in list(self.connections):
+            if conn.surface is None:
+                continue
+            try:
+                await conn.send(kind, **body)
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                self.connections.discard(conn)
+
+    def preload(self, view: Mapping[str, Any]) -> list[str]:
+        """Asset URLs of the scenes one step away (as each scene type predicts)."""
+        key = (str(view.get("scene")), str(view.get("lang")))
+        found = self._preload_cache.get(key)
+        if found is not None:
+            return found
+        types = registry()
+        scenes = {s.id: s for s in self.engine.exhibit.scenes}
+        here = scenes.get(key[0])
+        urls: list[str] = []
+        if here is not None:
+            targets = [e.target for e in types[here.type].edges(here)]
+            if here.type == "attract":
+                targets = [self.engine.exhibit.start]
+            for t in dict.fromkeys(targets):
+                sc = scenes.get(t)
+                if sc is None:
+                    continue
+                for a in types[sc.type].assets(sc):
+                    if a.lang in (None, key[1]):
+                        urls.append(f"/exhibit/{a.path}")
+        found = self._preload_cache[key] = list(dict.fromkeys(urls))
+        return found
+
+    def welcome(self, surface: Surface) -> dict[str, Any]:
+        ex = self.engine.exhibit
+        p = self.profile
+        return {
+            "station": {"id": p.station.id, "name": p.station.name},
+            "surface": {"id": surface.id, "role": surface.role},
+            "display": p.display,
+            "orientation": p.orientation,
+            "exhibit": {"id": ex.id, "version": ex.version, "title": dict(ex.title),
+                        "sources": [{"id": s.id, "name": s.name, "url": s.url}
+                                    for s in ex.sources]},
+            "assets": "/exhibit/",
+            "heartbeat": HEARTBEAT_SECONDS,
+            "preview": self.preview,
+            "version": __version__,
+        }
+
+    # -- a page ------------------------------------------------------------
+    async def serve(self, ws: WebSocket) -> None:
+        await ws.accept()
+        conn = Connection(ws)
+        self.connections.add(conn)
+        try:
+            while True:
+                text = await ws.receive_text()
+                await self._message(conn, text)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.connections.discard(conn)
+            if conn.surface is not None and self.store is not None:
+                self.store.station_event(self.clock(), "surface_left", surface=conn.surface.id)
+
+    async def _message(self, conn: Connection, text: str) -> None:
+        if len(text) > MAX_MESSAGE:
+            await self._error(conn, f"message of {len(text)} bytes is over the "
+                              f"{MAX_MESSAGE}-byte limit", None)
+            return
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            await self._error(conn, "not JSON", None)
+            return
+        if not isinstance(msg, dict):
+            await self._error(conn, "a message must be a JSON object", None)
+            return
+        seq = msg.get("seq")
+        ref = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+        if msg.get("v") != PROTOCOL_VERSION:
+            await self._error(conn, f"protocol version {msg.get('v')!r} is not supported; "
+                              f"this station speaks {PROTOCOL_VERSION}", ref)
+            return
+        if ref is None:
+            await self._error(conn, "'seq' must be a whole number", None)
+            return
+        if ref <= conn.in_seq:
+            await self._error(conn, f"message {ref} is out of order (last was {conn.in_seq})",
+                              ref)
+            return
+        conn.in_seq = ref
+        kind = msg.get("type")
+        if kind == "hello":
+            await self._hello(conn, msg)
+            return
+        if conn.surface is None:
+            await self._error(conn, "say hello first", ref)
+            return
+        if kind == "input":
+            await self._input(conn, msg, ref)
+        elif kind == "ready":
+            pass
+        elif kind == "metrics":
+            self._metrics(conn, msg)
+        elif kind == "problem":
+            self._problem(conn, msg)
+        else:
+            await self._error(conn, f"unknown message type {kind!r}; expected hello, input, "
+                              "ready, metrics or problem", ref)
+
+    async def _error(self, conn: Connection, reason: str, ref: int | None) -> None:
+        conn.errors += 1
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await conn.send("error", reason=reason, ref=ref)
+
+    async def _hello(self, conn: Connection, msg: dict[str, Any]) -> None:
+        wanted = msg.get("surface") or self.profile.surfaces[0].id
+        surface = next((s for s in self.profile.surfaces if s.id == wanted), None)
+        if surface is None:
+            names = ", ".join(s.id for s in self.profile.surfaces)
+            await self._error(conn, f"this station has no surface {wanted!r}; it has {names}",
+                              msg.get("seq"))
+            return
+        conn.surface = surface
+        await conn.send("welcome", **self.welcome(surface))
+        if self.problems:
+            await conn.send("problems", problems=self.problems)
+            return
+        view = self.engine.view()
+        await conn.send("view", view=view, preload=self.preload(view), mark=None)
+        if self.store is not None:
+            self.store.station_event(self.clock(), "surface_joined", surface=surface.id,
+                                     role=surface.role)
+
+    async def _input(self, conn: Connection, msg: dict[str, Any], ref: int) -> None:
+        assert conn.surface is not None
+        if conn.surface.role == "display":
+            await self._error(conn, f"surface '{conn.surface.id}' is a display; it takes no "
+                              "input", ref)
+            return
+        if self.problems:
+            await self._error(conn, "the exhibit has errors; fix them first", ref)
+            return
+        try:
+            inp = from_json(msg.get("input"))
+        except InputError as err:
+            await self._error(conn, str(err), ref)
+            return
+        if inp.type == "tick":
+            await self._error(conn, "pages may not send ticks", ref)
+            return
+        self.inputs += 1
+        mark = msg.get("mark")
+        if not isinstance(mark, (str, int)) or isinstance(mark, bool):
+            mark = None
+        await self._apply(self.engine.feed(inp), conn, mark, ref)
+
+    def _metrics(self, conn: Connection, msg: dict[str, Any]) -> None:
+        assert conn.surface is not None
+        fields = {k: msg.get(k) for k in ("frames", "p50", "p99", "memory")
+                  if isinstance(msg.get(k), (int, float)) and not isinstance(msg.get(k), bool)}
+        self.metrics[conn.surface.id] = fields
+        if self.store is not None and fields:
+            self.store.station_event(self.clock(), "surface_metrics", surface=conn.surface.id,
+                                     **fields)
+
+    def _problem(self, conn: Connection, msg: dict[str, Any]) -> None:
+        assert conn.surface is not None
+        what = str(msg.get("what", "unknown"))[:40]
+        path = msg.get("path")
+        if what == "asset":
+            self.asset_errors += 1
+        if self.store is not None:
+            self.store.station_event(
+                self.clock(), "error", what=what, surface=conn.surface.id,
+                path=str(path)[:200] if isinstance(path, str) else None,
+                detail=str(msg.get("detail", ""))[:200])
+
+    # -- preview -----------------------------------------------------------
+    async def replace(self, exhibit: Exhibit | None, problems: list[dict[str, Any]]) -> None:
+        """Swap in new content (preview): a fresh engine, or the problems to show."""
+        self.problems = problems
+        if exhibit is None:
+            await self._broadcast("problems", problems=problems)
+            return
+        self.exhibit = exhibit
+        self._preload_cache.clear()
+        self.engine = self._new_engine(exhibit)
+        self._record(self.engine.start())
+        await self._broadcast("reload")
+
+    def status(self) -> dict[str, Any]:
+        e = self.engine
+        snap = e.snapshot()
+        return {
+            "station": self.profile.station.id,
+            "exhibit": e.exhibit.id, "version": e.exhibit.version,
+            "phase": snap["phase"], "scene": snap["scene"], "lang": snap["lang"],
+            "sessions": e.sessions, "inputs": self.inputs, "rejected": self.rejected,
+            "uptime": round(self.clock() - self.started, 1),
+            "surfaces": sorted(c.surface.id for c in self.connections if c.surface),
+            "asset_errors": self.asset_errors, "problems": len(self.problems),
+            "events_written": self.store.written if self.store else None,
+        }
+
+
+def create_app(station: Station) -> Starlette:
+    """The ASGI app: the page, the renderer's files, the exhibit's media, the WebSocket."""
+
+    async def index(request: Request) -> Response:
+        return FileResponse(WEB / "index.html", headers={"Cache-Control": "no-store"})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(station.status())
+
+    async def ws(websocket: WebSocket) -> None:
+        await station.serve(websocket)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await station.start()
+        try:
+            yield
+        finally:
+            await station.stop()
+
+    routes: list[Any] = [
+        Route("/", index),
+        Route("/healthz", health),
+        WebSocketRoute("/ws", ws),
+        Mount("/renderer", StaticFiles(directory=WEB, check_dir=False), name="renderer"),
+        Mount("/exhibit", StaticFiles(directory=station.root), name="exhibit"),
+    ]
+    if VENDOR.is_dir():
+        routes.append(Mount("/vendor", StaticFiles(directory=VENDOR), name="vendor"))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _now() -> float:
+    return time.time()

@@ -1,0 +1,114 @@
+"""Station profiles (``station.yaml``): what a station is and how it shows an exhibit.
+
+```yaml
+station: {id: hall-a-organs, name: Hall A — the body}
+exhibit: ..                  # the exhibit folder, relative to this file
+display: touch               # touch | projector | vr | hologram-pyramid | hologram-fan
+orientation: landscape       # or portrait
+language: zh-CN              # default language (else the exhibit's)
+idle: {timeout: 45, countdown: 10}   # overrides the exhibit's
+surfaces:
+  - {id: main, role: kiosk}
+kiosk: {cursor: false, zoom: 1.0}
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from showfloor.content._yaml import YamlProblem, parse
+from showfloor.content.model import Id, Lang, Model
+from showfloor.content.problems import Problem
+from showfloor.errors import ConfigError
+
+DisplayKind = Literal["touch", "projector", "vr", "hologram-pyramid", "hologram-fan"]
+Role = Literal["kiosk", "control", "display"]
+
+
+class StationId(Model):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class Surface(Model):
+    """One browser page of the station, and what it is for."""
+
+    id: Id
+    role: Role = "kiosk"
+    description: str | None = None
+
+
+class IdleOverride(Model):
+    timeout: Annotated[float, Field(gt=0, le=3600)] | None = None
+    countdown: Annotated[float, Field(ge=0, le=600)] | None = None
+
+
+class Kiosk(Model):
+    """Options for the kiosk browser (``showfloor kiosk``)."""
+
+    cursor: bool = False
+    zoom: Annotated[float, Field(gt=0.25, le=4)] = 1.0
+    reload_hours: Annotated[float, Field(ge=0, le=168)] = Field(
+        default=24, description="Reload the page at an idle moment after this many hours "
+        "(long-running pages leak memory); 0: never.")
+
+
+class StationProfile(Model):
+    station: StationId
+    exhibit: Annotated[str, Field(min_length=1)] = "."
+    display: DisplayKind = "touch"
+    orientation: Literal["landscape", "portrait"] = "landscape"
+    language: Lang | None = None
+    idle: IdleOverride = Field(default_factory=IdleOverride)
+    surfaces: Annotated[list[Surface], Field(min_length=1)] = Field(
+        default_factory=lambda: [Surface(id="main")])
+    kiosk: Kiosk = Field(default_factory=Kiosk)
+
+    @model_validator(mode="after")
+    def _unique_surfaces(self) -> StationProfile:
+        ids = [s.id for s in self.surfaces]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"surface id {', '.join(sorted(dup))} is used twice")
+        return self
+
+
+DEFAULT = StationProfile(station=StationId(id="station", name="showfloor station"))
+
+
+def load_profile(path: str | Path) -> tuple[StationProfile | None, list[Problem]]:
+    """Read and validate a station profile; problems carry file:line:column."""
+    from showfloor.content.load import Pos, Positions, _translate
+
+    p = Path(path)
+    display = str(p)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the station profile ({err})") from err
+    try:
+        doc = parse(text)
+    except YamlProblem as err:
+        return None, [Problem("error", err.message, display, err.line, err.column, err.hint,
+                              err.code)]
+    if not isinstance(doc.value, dict):
+        return None, [Problem("error", "a station profile must be a mapping (station:, "
+                              "exhibit:, surfaces:, …)", display, 1, 1, code="schema")]
+    positions = Positions()
+    for src, dst in ((doc.keys, positions.keys), (doc.values, positions.values)):
+        for k, m in src.items():
+            dst[k] = Pos(display, m.line, m.column)
+    positions.files[()] = display
+    try:
+        return StationProfile.model_validate(doc.value), []
+    except ValidationError as err:
+        return None, _translate(err, StationProfile, doc.value, (), positions)
+
+
+def exhibit_dir(profile_path: Path, profile: StationProfile) -> Path:
+    """The exhibit folder a profile names, relative to the profile's own folder."""
+    return (profile_path.parent / profile.exhibit).resolve()

@@ -1,0 +1,148 @@
+"""Start a station (or a preview) on a port: load, check, bind, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import socket
+import sys
+import webbrowser
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from showfloor.content.lint import check
+from showfloor.errors import ConfigError, ShowfloorError
+from showfloor.station.app import Station, create_app
+from showfloor.station.profile import DEFAULT, StationProfile, exhibit_dir, load_profile
+from showfloor.station.store import EventStore
+
+DEFAULT_PORT = 8700
+
+
+def data_dir(station_id: str, given: Path | None = None) -> Path:
+    """Where a station keeps its event log: --data, $SHOWFLOOR_DATA, or the XDG data dir."""
+    if given is not None:
+        return given
+    env = os.environ.get("SHOWFLOOR_DATA")
+    if env:
+        return Path(env) / station_id
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "showfloor" / "stations" / station_id
+
+
+def resolve(path: Path | None, profile_path: Path | None) -> tuple[Path, StationProfile]:
+    """The exhibit folder and the profile, from a PATH and/or --profile."""
+    profile = DEFAULT
+    if profile_path is None and path is not None and path.is_file() and path.name != \
+            "exhibit.yaml":
+        profile_path, path = path, None
+    if profile_path is not None:
+        loaded, problems = load_profile(profile_path)
+        if loaded is None:
+            raise ConfigError("; ".join(str(p) for p in problems[:5]))
+        profile = loaded
+        if path is None:
+            path = exhibit_dir(profile_path, profile)
+    if path is None:
+        raise ShowfloorError("give an exhibit folder or a station profile")
+    return path, profile
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind now, so a busy port is one plain sentence instead of a server traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise ShowfloorError(f"port {port} on {host} is already in use (another station?); "
+                                 f"stop it or choose another port with --port") from err
+        if err.errno == errno.EACCES:
+            raise ShowfloorError(f"port {port} needs more privileges; use a port above 1024"
+                                 ) from err
+        raise ShowfloorError(f"cannot listen on {host}:{port}: {err.strerror}") from err
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def build(path: Path, profile: StationProfile, data: Path | None, preview: bool
+          ) -> tuple[Station, list[Any]]:
+    report = check(path, display=profile.display)
+    if (report.exhibit is None or not report.ok) and not preview:
+        for p in report.errors[:20]:
+            print(p, file=sys.stderr)
+        raise ShowfloorError(f"{path} has {len(report.errors)} error(s); run "
+                             "'showfloor check' and fix them first")
+    store = None if preview and data is None else EventStore(
+        data_dir(profile.station.id, data) / "events.sqlite")
+    if report.exhibit is None or not report.ok:
+        # preview of broken content: start with the problems on screen
+        from showfloor.content.scaffold import placeholder_exhibit
+
+        station = Station(placeholder_exhibit(), report.root, profile=profile, store=store,
+                          preview=True)
+        station.problems = [p.as_json() for p in report.errors]
+        return station, report.problems
+    station = Station(report.exhibit, report.root, profile=profile, store=store,
+                      preview=preview)
+    return station, report.problems
+
+
+async def _watch(station: Station, root: Path) -> None:
+    """Preview: re-check on every change; swap content in, or show the problems."""
+    from watchfiles import awatch
+
+    async for _changes in awatch(root, debounce=300, step=100):
+        report = await asyncio.to_thread(check, root)
+        if report.exhibit is not None and report.ok:
+            await station.replace(report.exhibit, [])
+            print(f"reloaded {report.exhibit.id}: {len(report.exhibit.scenes)} scenes",
+                  file=sys.stderr)
+        else:
+            await station.replace(None, [p.as_json() for p in report.errors])
+            print(f"{len(report.errors)} error(s):", file=sys.stderr)
+            for p in report.errors[:10]:
+                print(f"  {p}", file=sys.stderr)
+
+
+def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "127.0.0.1",
+          port: int = DEFAULT_PORT, data: Path | None = None, open_browser: bool = False,
+          preview: bool = False, log_level: str = "warning") -> None:
+    """Run a station until interrupted."""
+    exhibit_path, profile = resolve(path, profile_path)
+    sock = bind(host, port)
+    station, _ = build(exhibit_path, profile, data, preview)
+    app = create_app(station)
+    shown = "localhost" if host in ("127.0.0.1", "::1", "0.0.0.0") else host
+    url = f"http://{shown}:{port}/"
+    surfaces = ", ".join(f"{url}?surface={s.id} ({s.role})" for s in profile.surfaces)
+    print(f"showfloor {'preview' if preview else 'station'} '{profile.station.id}' showing "
+          f"{station.exhibit.id}: {url}", flush=True)
+    if len(profile.surfaces) > 1:
+        print(f"surfaces: {surfaces}", flush=True)
+    if open_browser:
+        webbrowser.open(url)
+    config = uvicorn.Config(app, log_level=log_level, lifespan="on", ws="websockets-sansio",
+                            ws_max_size=64 * 1024, timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        watcher = asyncio.create_task(_watch(station, exhibit_path)) if preview else None
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

@@ -1,0 +1,189 @@
+"""The station's local event log: real SQLite, WAL, one writer.
+
+Every event the engine records, and the station's own (surfaces coming and
+going, renderer frame times, missing assets), goes into one table with an id
+made here (``<boot>-<seq>``), so a later upload to the hub can be
+acknowledged and de-duplicated by id. Writes are grouped: a writer thread
+commits whatever is queued as soon as the previous commit is done, with
+``synchronous=FULL`` so a committed event survives a power cut; the event
+loop never waits for the disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from showfloor.engine.effects import Event
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id       TEXT PRIMARY KEY,          -- <boot>-<seq>: unique, made on the station
+    boot     TEXT NOT NULL,             -- one id per station process start
+    source   TEXT NOT NULL,             -- engine | station
+    seq      INTEGER NOT NULL,
+    t        REAL NOT NULL,             -- monotonic seconds (engine time)
+    wall     REAL NOT NULL,             -- Unix time when written (may be wrong on a board without a clock)
+    kind     TEXT NOT NULL,
+    session  TEXT,                      -- anonymous session id, or NULL
+    scene    TEXT,
+    data     TEXT NOT NULL,             -- JSON: ids and numbers, never free text
+    uploaded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS events_boot ON events (boot, source, seq);
+CREATE INDEX IF NOT EXISTS events_session ON events (session);
+CREATE INDEX IF NOT EXISTS events_upload ON events (uploaded) WHERE uploaded = 0;
+CREATE TABLE IF NOT EXISTS boots (
+    boot     TEXT PRIMARY KEY,
+    started  REAL NOT NULL,
+    exhibit  TEXT NOT NULL,
+    version  TEXT NOT NULL,
+    path     TEXT NOT NULL
+);
+"""
+
+_STOP = object()
+
+
+class EventStore:
+    """Append-only event log with a single writer thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.boot = uuid.uuid4().hex[:12]
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._station_seq = 0
+        self.written = 0
+        self.errors = 0
+        self._idle = threading.Event()
+        self._idle.set()
+        con = self._connect()
+        con.executescript(SCHEMA)
+        con.close()
+        self._thread = threading.Thread(target=self._writer, name="showfloor-store",
+                                        daemon=True)
+        self._thread.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                              check_same_thread=False)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=FULL")
+        return con
+
+    def register_boot(self, exhibit: str, version: str, path: str) -> None:
+        self._queue.put(("boot", (self.boot, time.time(), exhibit, version, path)))
+        self._idle.clear()
+
+    def add(self, event: Event, source: str = "engine") -> None:
+        """Queue an engine event (the caller never waits for the disk)."""
+        row = (f"{self.boot}-{source[0]}{event.seq}", self.boot, source, event.seq, event.t,
+               time.time(), event.kind, event.session, event.scene,
+               json.dumps(dict(event.data), ensure_ascii=False, separators=(",", ":")))
+        self._idle.clear()
+        self._queue.put(("event", row))
+
+    def station_event(self, t: float, kind: str, **data: Any) -> None:
+        """Queue an event of the station itself (not the engine's)."""
+        self._station_seq += 1
+        self.add(Event(self._station_seq, t, kind, None, None, data), source="station")
+
+    def _writer(self) -> None:
+        con = self._connect()
+        try:
+            while True:
+                item = self._queue.get()
+                batch = [item]
+                while True:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                stop = any(b is _STOP for b in batch)
+                rows = [b[1] for b in batch if b is not _STOP and b[0] == "event"]
+                boots = [b[1] for b in batch if b is not _STOP and b[0] == "boot"]
+                try:
+                    con.execute("BEGIN IMMEDIATE")
+                    if boots:
+                        con.executemany("INSERT OR IGNORE INTO boots VALUES (?,?,?,?,?)", boots)
+                    if rows:
+                        con.executemany(
+                            "INSERT OR IGNORE INTO events (id, boot, source, seq, t, wall, kind,"
+                            " session, scene, data) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+                    con.execute("COMMIT")
+                    self.written += len(rows)
+                except sqlite3.Error:
+                    self.errors += 1
+                    with contextlib.suppress(sqlite3.Error):
+                        con.execute("ROLLBACK")
+                    # keep the rows: try again shortly (a full disk may clear)
+                    time.sleep(0.5)
+                    for b in batch:
+                        if b is not _STOP:
+                            self._queue.put(b)
+                    if stop:
+                        self._queue.put(_STOP)
+                    continue
+                if self._queue.empty():
+                    self._idle.set()
+                if stop:
+                    return
+        finally:
+            con.close()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued is committed."""
+        return self._idle.wait(timeout)
+
+    def close(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join(timeout=30)
+
+    # -- reading (a separate connection: readers never block the writer) --
+    def _reader(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=30)
+        con.row_factory = sqlite3.Row
+        return con
+
+    def count(self, kind: str | None = None) -> int:
+        with self._reader() as con:
+            if kind is None:
+                return int(con.execute("SELECT count(*) FROM events").fetchone()[0])
+            return int(con.execute("SELECT count(*) FROM events WHERE kind = ?",
+                                   (kind,)).fetchone()[0])
+
+
+def boots(path: str | Path) -> list[dict[str, Any]]:
+    """The station process starts recorded in a log, oldest first."""
+    con = sqlite3.connect(path)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute("SELECT * FROM boots ORDER BY started")]
+    finally:
+        con.close()
+
+
+def engine_events(path: str | Path, boot: str | None = None) -> Iterator[Event]:
+    """The engine's events of one boot (the last by default), in order: a replayable log."""
+    con = sqlite3.connect(path)
+    try:
+        if boot is None:
+            row = con.execute("SELECT boot FROM boots ORDER BY started DESC LIMIT 1").fetchone()
+            if row is None:
+                return
+            boot = row[0]
+        sql = ("SELECT seq, t, kind, session, scene, data FROM events "
+               "WHERE boot = ? AND source = 'engine'")
+        for seq, t, kind, sess, scene, data in con.execute(sql + " ORDER BY seq", (boot,)):
+            yield Event(seq, t, kind, sess, scene, json.loads(data))
+    finally:
+        con.close()
