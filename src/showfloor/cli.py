@@ -87,7 +87,12 @@ def check_cmd(
     if display not in BUDGETS:
         raise ShowfloorError(f"--display '{display}' is not known; use one of "
                              f"{', '.join(BUDGETS)}")
-    report = check(path, display=display)
+    if path.is_file() and path.name != "exhibit.yaml" and path.suffix in (".yaml", ".yml"):
+        from showfloor.content.lint import check_profile
+
+        report = check_profile(path)
+    else:
+        report = check(path, display=display)
     failed = bool(report.errors) or (strict and bool(report.warnings))
     if format == "json":
         sys.stdout.write(json.dumps(as_json(report), ensure_ascii=False, indent=2) + "\n")
@@ -268,6 +273,53 @@ def events_cmd(
         return
     for ev in engine_events(db, boot):
         sys.stdout.write(json.dumps(ev.as_json(), ensure_ascii=False) + "\n")
+
+
+@app.command("kiosk")
+def kiosk_cmd(
+    url: Annotated[str | None, typer.Argument(help="The surface URL (default: from the "
+                                              "profile, or http://localhost:8700/).")] = None,
+    profile: Annotated[Path | None, typer.Option(help="A station profile.")] = None,
+    surface: Annotated[str | None, typer.Option(help="Which surface of the profile.")] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8700,
+    browser: Annotated[str | None, typer.Option(help="The browser to run.")] = None,
+    launch: Annotated[bool, typer.Option("--launch", help="Start the browser (else print "
+                                         "the command).")] = False,
+    policy: Annotated[bool, typer.Option("--policy", help="Print the Chromium policy JSON "
+                                         "for /etc/chromium/policies/managed/.")] = False,
+) -> None:
+    """Print (or --launch) Chromium locked down as a kiosk, pointed at a station surface."""
+    import shlex
+
+    from showfloor.station import kiosk
+
+    if policy:
+        sys.stdout.write(kiosk.policy_json() + "\n")
+        return
+    zoom = 1.0
+    if url is None:
+        query = ""
+        if profile is not None:
+            from showfloor.station.profile import load_profile
+
+            prof, problems = load_profile(profile)
+            if prof is None:
+                raise ShowfloorError("; ".join(str(p) for p in problems[:3]))
+            zoom = prof.kiosk.zoom
+            ids = [s.id for s in prof.surfaces]
+            chosen = surface or ids[0]
+            if chosen not in ids:
+                raise ShowfloorError(f"the profile has no surface '{chosen}'; it has "
+                                     f"{', '.join(ids)}")
+            query = f"?surface={chosen}" + ("" if prof.kiosk.cursor else "&cursor=0")
+        elif surface:
+            query = f"?surface={surface}"
+        url = f"http://localhost:{port}/{query}"
+    args = kiosk.command(url, browser=browser, zoom=zoom)
+    if not launch:
+        sys.stdout.write(" ".join(shlex.quote(a) if "$" not in a else a for a in args) + "\n")
+        return
+    raise typer.Exit(kiosk.launch(args))
 
 
 def run() -> None:

@@ -178,7 +178,39 @@ def check(path: str | Path, display: str = DEFAULT_DISPLAY,
     linter = Linter(loaded, exhibit, budget or BUDGETS[display])
     _lint(linter)
     problems += linter.problems
+    problems += _lint_profiles(loaded.root, exhibit)
     return Report(loaded.root, _sorted(problems), exhibit, loaded)
+
+
+PROFILES_DIR = "stations"
+
+
+def _lint_profiles(root: Path, exhibit: Exhibit) -> list[Problem]:
+    """Station profiles kept with the exhibit (``stations/*.yaml``) are checked too."""
+    from showfloor.station.profile import lint_profile
+
+    out: list[Problem] = []
+    folder = root / PROFILES_DIR
+    if folder.is_dir():
+        for f in sorted(folder.glob("*.y*ml")):
+            out += lint_profile(f, f"{PROFILES_DIR}/{f.name}", root, list(exhibit.languages))
+    return out
+
+
+def check_profile(path: str | Path) -> Report:
+    """Check a station profile and the exhibit it names."""
+    from showfloor.station.profile import exhibit_dir, lint_profile, load_profile
+
+    p = Path(path)
+    profile, problems = load_profile(p)
+    if profile is None:
+        return Report(p.parent, problems, None, None)
+    target = exhibit_dir(p, profile)
+    report = check(target, display=profile.display) if (target / "exhibit.yaml").is_file() \
+        else Report(target, [], None, None)
+    langs = list(report.exhibit.languages) if report.exhibit else None
+    own = lint_profile(p, str(p), target, langs)
+    return Report(report.root, _sorted(own + report.problems), report.exhibit, report.loaded)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

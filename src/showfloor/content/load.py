@@ -407,6 +407,12 @@ def _translate(err: ValidationError, model: type[BaseModel], data: Any, base: Pa
                            + (f" in {'.'.join(str(p) for p in path[:-1])}" if path[:-1] else ""),
                            f"add '{name}:'", "schema", key=True))
             continue
+        if kind == "extra_forbidden" and e.get("input") is None and isinstance(name, str) \
+                and (" " in name or not name.isascii()):
+            out.append(_at(positions, full, f"'{name}' looks like text cut off at a comma",
+                           "inside { … } a comma separates entries: put the text in quotes, "
+                           "e.g. description: \"projector, no touch\"", "yaml-comma", key=True))
+            continue
         if kind == "extra_forbidden":
             parent_model = _model_at(model, path[:-1])
             allowed = list(parent_model.model_fields) if parent_model else []

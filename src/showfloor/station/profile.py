@@ -80,12 +80,13 @@ class StationProfile(Model):
 DEFAULT = StationProfile(station=StationId(id="station", name="showfloor station"))
 
 
-def load_profile(path: str | Path) -> tuple[StationProfile | None, list[Problem]]:
+def load_profile(path: str | Path, display: str | None = None
+                 ) -> tuple[StationProfile | None, list[Problem]]:
     """Read and validate a station profile; problems carry file:line:column."""
     from showfloor.content.load import Pos, Positions, _translate
 
     p = Path(path)
-    display = str(p)
+    display = display or str(p)
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
@@ -107,6 +108,40 @@ def load_profile(path: str | Path) -> tuple[StationProfile | None, list[Problem]
         return StationProfile.model_validate(doc.value), []
     except ValidationError as err:
         return None, _translate(err, StationProfile, doc.value, (), positions)
+
+
+def lint_profile(path: Path, display: str, exhibit_root: Path | None,
+                 languages: list[str] | None) -> list[Problem]:
+    """A profile's own problems, and how it fits the exhibit it names."""
+    from showfloor.content.load import Pos, Positions
+
+    profile, problems = load_profile(path, display)
+    if profile is None:
+        return problems
+    doc = parse(path.read_text(encoding="utf-8-sig"))
+    positions = Positions()
+    for k, m in doc.values.items():
+        positions.values[k] = Pos(display, m.line, m.column)
+
+    def at(where: tuple[str | int, ...], severity: str, message: str, hint: str | None) -> None:
+        pos = positions.at(where)
+        problems.append(Problem(severity, message, display,  # type: ignore[arg-type]
+                                pos.line if pos else 1, pos.column if pos else 1, hint,
+                                "profile"))
+
+    target = exhibit_dir(path, profile)
+    if not (target / "exhibit.yaml").is_file():
+        at(("exhibit",), "error", f"exhibit '{profile.exhibit}' has no exhibit.yaml "
+           f"(looked in {target})", "give the exhibit folder, relative to this file")
+    elif exhibit_root is not None and target != exhibit_root.resolve():
+        at(("exhibit",), "warning", f"this profile shows another exhibit ({target})", None)
+    if languages is not None and profile.language and profile.language not in languages:
+        at(("language",), "error", f"language '{profile.language}' is not one of the "
+           f"exhibit's languages ({', '.join(languages)})", f"use one of {', '.join(languages)}")
+    if all(s.role == "display" for s in profile.surfaces):
+        at(("surfaces",), "warning", "every surface is a display: visitors cannot touch "
+           "anything", "add a surface with role control or kiosk")
+    return problems
 
 
 def exhibit_dir(profile_path: Path, profile: StationProfile) -> Path:

@@ -1,0 +1,121 @@
+"""Real station processes on loopback, and a small WebSocket client for them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "examples" / "drug-prevention"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningStation:
+    proc: subprocess.Popen[str]
+    port: int
+    data: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def health(self) -> dict[str, Any]:
+        r = httpx.get(f"{self.url}/healthz", timeout=5)
+        r.raise_for_status()
+        return dict(r.json())
+
+    def stop(self, sig: int = signal.SIGTERM) -> str:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            out, err = self.proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return (out or "") + (err or "")
+
+
+def start_station(*args: str | Path, data: Path, port: int | None = None,
+                  env: dict[str, str] | None = None, command: str = "station"
+                  ) -> RunningStation:
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "showfloor", command, *map(str, args), "--port", str(port)]
+    if command == "station":
+        cmd += ["--data", str(data)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    st = RunningStation(proc, port, data)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"station exited: {st.stop()}")
+        try:
+            st.health()
+            return st
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    st.stop()
+    raise RuntimeError("station did not come up in 30 s")
+
+
+@dataclass
+class Page:
+    """A protocol client standing in for a browser page."""
+
+    ws: ClientConnection
+    seq: int = 0
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, kind: str, **body: Any) -> int:
+        self.seq += 1
+        self.ws.send(json.dumps({"v": 1, "seq": self.seq, "type": kind, **body}))
+        return self.seq
+
+    def raw(self, text: str) -> None:
+        self.ws.send(text)
+
+    def recv(self, timeout: float = 5) -> dict[str, Any]:
+        msg = dict(json.loads(self.ws.recv(timeout=timeout)))
+        self.log.append(msg)
+        return msg
+
+    def until(self, kind: str, timeout: float = 5) -> dict[str, Any]:
+        end = time.monotonic() + timeout
+        while True:
+            msg = self.recv(max(0.01, end - time.monotonic()))
+            if msg["type"] == kind:
+                return msg
+
+    def input(self, mark: str | None = None, **inp: Any) -> int:
+        return self.send("input", input=inp, mark=mark)
+
+    def hello(self, surface: str = "main") -> tuple[dict[str, Any], dict[str, Any]]:
+        self.send("hello", surface=surface)
+        welcome = self.until("welcome")
+        view = self.until("view")
+        return welcome, view
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def open_page(st: RunningStation) -> Page:
+    client = connect(f"ws://127.0.0.1:{st.port}/ws", open_timeout=10)
+    return Page(client.__enter__())
