@@ -1,0 +1,714 @@
+// showfloor renderer: one page per surface (?surface=ID, default "main").
+//
+// The station decides; this page draws. It connects to /ws, says hello,
+// draws every view it is sent with the module registered for the view's
+// type, sends the visitor's inputs, and clears every trace of a visit on
+// `reset`. Protocol: docs/protocol.md.
+
+import {Connection} from "./connection.js";
+import {fmt, h, icon, reducedMotion} from "./dom.js";
+import {Keys} from "./keys.js";
+import {FrameMeter} from "./metrics.js";
+import {Narrator} from "./narration.js";
+import {wipeStorage} from "./privacy.js";
+import * as scenes from "./scenes/index.js";
+import {t} from "./strings.js";
+
+const SURFACE = new URLSearchParams(location.search).get("surface") || "main";
+const BOOT = Math.random().toString(36).slice(2, 8);  // marks are unique per page load
+const ROLES = new Set(["kiosk", "control", "display"]);
+const FADE_MS = 400;
+const METRICS_EVERY = 10_000;
+const RECONNECTING_AFTER = 2000;
+const BUSY_FOR = 3000;  // an input unanswered this long frees the buttons again
+const A11Y_DEFAULTS = Object.freeze({captions: true, large: false, contrast: false});
+const FIT_STEPS = [1, 0.94, 0.88, 0.82];
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  app: $("app"), stage: $("stage"), brand: $("brand"), tray: $("tray"),
+  overlay: $("overlay"), live: $("live"), status: $("status"), captions: $("captions-home"),
+};
+
+const state = {
+  welcome: null,
+  role: "kiosk",
+  assets: "",
+  sources: new Map(),
+  exhibitTitle: null,
+  view: null,        // the view drawn now (null after a reset)
+  viewSeq: null,     // seq of the last view message (for `resume`)
+  scene: null,       // {el, mod, view, key, ctx, abort}
+  token: 0,          // drawing generation (a newer view wins)
+  a11y: {...A11Y_DEFAULTS},
+  busy: false,
+  busyTimer: 0,
+  overlay: null,     // {el, timer, key}
+  problems: [],      // reported before the connection was up
+  reported: new Map(),
+};
+const marks = {n: 0, pending: null, mine: new Set(), names: []};
+const meter = new FrameMeter();
+const keys = new Keys(document);
+const narrator = new Narrator({home: els.captions, problem});
+const preloaded = new Set();
+const conn = new Connection({
+  url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
+  hello: () => ({surface: SURFACE, ...(state.viewSeq ? {resume: state.viewSeq} : {})}),
+  onMessage,
+  onState: connectionState,
+});
+
+// -- tests and benchmarks read this (no visitor data beyond the current view)
+Object.defineProperty(window, "showfloor", {
+  configurable: false,
+  writable: false,
+  value: Object.freeze({
+    get state() {
+      const v = state.view;
+      return Object.freeze({
+        connection: conn.state, surface: SURFACE, role: state.role,
+        phase: v?.phase ?? null, scene: v?.scene ?? null, type: v?.type ?? null,
+        stage: v?.stage ?? null, lang: v?.lang ?? null, overlay: v?.overlay?.kind ?? null,
+        busy: state.busy, ...state.a11y,
+      });
+    },
+    get lastView() { return state.view ? structuredClone(state.view) : null; },
+    get seq() { return conn.seqOut; },
+    get received() { return conn.seqIn; },
+    get connected() { return conn.open && state.welcome !== null; },
+  }),
+});
+
+// -- messages -----------------------------------------------------------------
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "welcome": return onWelcome(msg);
+    case "view": return onView(msg);
+    case "reset": return onReset(msg);
+    case "cue": return document.dispatchEvent(new CustomEvent("showfloor:cue",
+      {detail: {name: msg.name, data: msg.data}}));
+    case "problems": return showProblems(msg.problems);
+    case "reload": return location.reload();
+    case "error": return onError(msg);
+    default: return undefined;
+  }
+}
+
+function onWelcome(msg) {
+  state.welcome = msg;
+  const role = msg.surface?.role;
+  state.role = ROLES.has(role) ? role : "kiosk";
+  document.body.dataset.role = state.role;
+  document.body.dataset.orientation = msg.orientation || "";
+  const base = typeof msg.assets === "string" ? msg.assets : "";
+  state.assets = base && !base.endsWith("/") ? `${base}/` : base;
+  state.sources = new Map((msg.exhibit?.sources || []).map((s) => [s.id, s.name]));
+  state.exhibitTitle = msg.exhibit?.title ?? null;
+  connectionState("open");
+  for (const p of state.problems.splice(0)) conn.send("problem", p);
+  if (state.view) chrome(state.view);
+}
+
+function onView(msg) {
+  const view = msg.view;
+  if (!view || typeof view !== "object") return;
+  state.viewSeq = msg.seq ?? state.viewSeq;
+  preload(msg.preload);
+  draw(view, typeof msg.mark === "string" ? msg.mark : null);
+}
+
+function onError(msg) {
+  unlock();
+  // a refused input: the buttons are usable again; nothing else changed
+  console.warn("showfloor station:", msg.reason);  // eslint-disable-line no-console
+}
+
+// -- drawing --------------------------------------------------------------------
+
+/** A view's identity without the parts that do not change what a scene shows. */
+function contentKey(view) {
+  const {overlay, phase, seq, ...rest} = view;  // eslint-disable-line no-unused-vars
+  return JSON.stringify(rest);
+}
+
+function draw(view, mark) {
+  unlock();
+  const key = contentKey(view);
+  const cur = state.scene;
+  if (cur && cur.key === key) {
+    // same scene, same words: only the overlay (idle warning) or phase changed
+    state.view = cur.view = cur.ctx.view = view;
+    chrome(view);
+    overlay(view);
+    drawn(view, mark);
+    return;
+  }
+  const token = ++state.token;
+  const mod = scenes.cached(view.type);
+  if (mod) {
+    mount(mod, view, key, mark);
+  } else {
+    scenes.load(view.type, (detail) => problem("script", null, detail)).then((m) => {
+      if (token === state.token) mount(m, view, key, mark);
+    });
+  }
+}
+
+function mount(mod, view, key, mark) {
+  const cur = state.scene;
+  state.view = view;
+  applyLang(view);
+  if (cur && cur.mod === mod && cur.view.scene === view.scene && cur.view.type === view.type &&
+      typeof mod.update === "function") {
+    cur.ctx.view = view;
+    let done = false;
+    try { done = mod.update(view, cur.ctx) === true; } catch (err) { report(err); }
+    if (done) {
+      Object.assign(cur, {view, key});
+      chrome(view);
+      overlay(view);
+      announce(view);
+      drawn(view, mark);
+      return;
+    }
+  }
+  narrator.stop();
+  const abort = new AbortController();
+  const ctx = context(view, abort.signal);
+  let el;
+  try {
+    el = mod.render(view, ctx);
+  } catch (err) {
+    report(err);
+    el = scenes.generic.render(view, ctx);
+  }
+  ctx.root = el;
+  el.classList.add("scene");
+  el.dataset.scene = view.scene ?? "";
+  el.dataset.type = view.type ?? "";
+  if (cur) leave(cur);
+  els.stage.append(el);
+  state.scene = {el, mod, view, key, ctx, abort};
+  chrome(view);
+  overlay(view);
+  fit(el);
+  if (!reducedMotion()) meter.during(FADE_MS);
+  narrate(view, el);
+  keys.refresh(el);
+  if (!state.overlay) keys.focusFirst(el);
+  announce(view);
+  drawn(view, mark);
+}
+
+function leave(cur) {
+  cur.abort.abort();
+  try { cur.mod.dispose?.(cur.el, cur.ctx); } catch (err) { report(err); }
+  const el = cur.el;
+  for (const m of el.querySelectorAll("audio, video")) stopMedia(m);
+  el.inert = true;
+  el.setAttribute("aria-hidden", "true");
+  for (const n of el.querySelectorAll("[id]")) n.removeAttribute("id");
+  el.classList.add("scene--leaving");
+  if (reducedMotion()) el.remove();
+  else setTimeout(() => el.remove(), FADE_MS + 40);
+}
+
+/** After a view is in the DOM: timing marks, then `ready` after the next frame. */
+function drawn(view, mark) {
+  const mine = mark && marks.mine.has(mark);
+  if (mine) perfMark(`view-${mark}`);
+  requestAnimationFrame(() => {
+    if (mine) perfMark(`frame-${mark}`);
+    conn.send("ready", {scene: view.scene});
+  });
+}
+
+/** What a scene module gets besides its view. */
+function context(view, signal) {
+  const ctx = {
+    view,
+    root: null,
+    role: state.role,
+    surface: SURFACE,
+    interactive: state.role !== "display",   // buttons and inputs
+    narrates: state.role !== "control",      // sound, narration and large media
+    exhibitTitle: pickText(state.exhibitTitle, view.lang),
+    signal,
+    reducedMotion: reducedMotion(),
+    url: assetUrl,
+    t: (k) => t(ctx.view, k),
+    fmt,
+    send: sendInput,
+    image: (path, opts) => artImage(path, opts),
+    source: (id) => state.sources.get(id) || null,
+    problem,
+    announce: (text) => say(text),
+    animate: (ms) => { if (!reducedMotion()) meter.during(ms); },
+    animation: () => meter.begin(),
+    captions: (media, dock) => narrator.attach(media, {dock: dock || ctx.root?.querySelector("[data-captions-dock]"),
+      lang: ctx.view.lang}),
+    track: (path) => narrator.track(assetUrl(path), ctx.view.lang, path),
+    timer: (fn, ms) => {
+      const id = setTimeout(fn, ms);
+      signal.addEventListener("abort", () => clearTimeout(id), {once: true});
+      return id;
+    },
+  };
+  return ctx;
+}
+
+function narrate(view, el) {
+  if (!view.narration || state.role === "control") return;
+  narrator.setEnabled(state.a11y.captions);
+  narrator.play({
+    src: assetUrl(view.narration), srcPath: view.narration,
+    vtt: view.captions ? assetUrl(view.captions) : null, vttPath: view.captions,
+    lang: view.lang, dock: el.querySelector("[data-captions-dock]"),
+  });
+}
+
+/** Shrink a scene's text a little when a long text does not fit; scroll as a last resort. */
+function fit(el) {
+  const boxes = [...el.querySelectorAll("[data-fit]")];
+  if (!boxes.length) return;
+  const over = () => boxes.some((b) => b.scrollHeight > b.clientHeight + 2 || b.scrollWidth > b.clientWidth + 2);
+  for (const b of boxes) {
+    b.classList.remove("is-scrollable");
+    b.removeAttribute("tabindex");
+    b.removeAttribute("role");
+    b.removeAttribute("aria-label");
+  }
+  for (const step of FIT_STEPS) {
+    el.style.setProperty("--fit", String(step));
+    if (!over()) return;
+  }
+  for (const b of boxes) {
+    if (b.scrollHeight > b.clientHeight + 2) {
+      b.classList.add("is-scrollable");
+      b.tabIndex = 0;  // a keyboard can scroll it
+      b.setAttribute("role", "region");
+      b.setAttribute("aria-label", el.querySelector("[data-scene-title]")?.textContent || "text");
+    }
+  }
+}
+
+function refit() {
+  if (state.scene) fit(state.scene.el);
+}
+
+function announce(view) {
+  const el = state.scene?.el;
+  const heading = el?.querySelector("[data-scene-title]")?.textContent;
+  const where = view.type === "quiz" && view.stage === "question"
+    ? fmt(view.ui?.question || "", {n: view.index, count: view.count}) : "";
+  if (view.type === "quiz" && view.stage === "feedback") return;  // the scene says its feedback
+  say([where, heading || view.title].filter(Boolean).join(" — "));
+}
+
+function say(text) {
+  if (!text) return;
+  els.live.textContent = "";
+  // a fresh node so that the same words are announced again
+  setTimeout(() => { els.live.textContent = text; }, 60);
+}
+
+// -- the chrome: language, brand, accessibility tray ------------------------------
+
+function applyLang(view) {
+  const lang = typeof view.lang === "string" && view.lang ? view.lang : "en";
+  if (document.documentElement.lang !== lang) document.documentElement.lang = lang;
+}
+
+function pickText(text, lang) {
+  if (!text) return "";
+  if (typeof text === "string") return text;
+  return text[lang] ?? Object.entries(text).find(([k]) => k !== "id")?.[1] ?? "";
+}
+
+function chrome(view) {
+  applyLang(view);
+  document.body.dataset.phase = view.phase || "";
+  document.body.dataset.sceneType = view.type || "";
+  const title = pickText(state.exhibitTitle, view.lang);
+  els.brand.querySelector(".brand__name").textContent = title;
+  els.brand.hidden = !title || view.type === "attract";
+  els.tray.setAttribute("aria-label", t(view, "accessibility"));
+
+  const langs = Array.isArray(view.languages) ? view.languages : [];
+  const lang = els.tray.querySelector("[data-tray='language']");
+  const other = langs.length > 1 ? langs[(langs.indexOf(view.lang) + 1) % langs.length] : null;
+  lang.hidden = !other;
+  lang.dataset.lang = other || "";
+  const langLabel = lang.querySelector(".chip__label");
+  langLabel.textContent = view.ui?.language || other || "";
+  if (other) langLabel.setAttribute("lang", other);
+
+  const caps = els.tray.querySelector("[data-tray='captions']");
+  caps.hidden = state.role === "control";
+  caps.querySelector(".chip__label").textContent = view.ui?.captions || "Captions";
+  els.tray.querySelector("[data-tray='large'] .chip__label").textContent = t(view, "large_text");
+  els.tray.querySelector("[data-tray='contrast'] .chip__label").textContent = t(view, "high_contrast");
+  els.tray.hidden = state.role === "display";
+  if (!els.status.hidden) els.status.textContent = t(view, "reconnecting");
+  keys.refresh(els.tray.parentElement);
+}
+
+function buildTray() {
+  const chip = (name, iconName, pressed) => {
+    const b = h("button", {type: "button", class: "chip", "data-tray": name, "data-action": "",
+      "aria-pressed": pressed === undefined ? null : String(pressed)},
+    h("span", {class: "chip__icon", "aria-hidden": "true"}, icon(iconName, "icon")),
+    h("span", {class: "chip__label"}));
+    return b;
+  };
+  const language = chip("language", "globe");
+  language.dataset.sends = "";
+  language.addEventListener("click", () => {
+    const lang = language.dataset.lang;
+    if (lang) sendInput({type: "language", lang});
+  });
+  const captions = chip("captions", "captions", true);
+  captions.addEventListener("click", () => setA11y({captions: !state.a11y.captions}));
+  const large = chip("large", "text", false);
+  large.addEventListener("click", () => setA11y({large: !state.a11y.large}));
+  const contrast = chip("contrast", "contrast", false);
+  contrast.addEventListener("click", () => setA11y({contrast: !state.a11y.contrast}));
+  els.tray.replaceChildren(language, captions, large, contrast);
+}
+
+function setA11y(change) {
+  Object.assign(state.a11y, change);
+  applyA11y();
+}
+
+function applyA11y() {
+  const a = state.a11y;
+  const root = document.documentElement;
+  root.classList.toggle("large-text", a.large);
+  root.classList.toggle("high-contrast", a.contrast);
+  root.classList.toggle("no-captions", !a.captions);
+  narrator.setEnabled(a.captions);
+  for (const [name, on] of [["captions", a.captions], ["large", a.large], ["contrast", a.contrast]]) {
+    els.tray.querySelector(`[data-tray='${name}']`)?.setAttribute("aria-pressed", String(on));
+  }
+  refit();
+}
+
+// -- the idle warning -------------------------------------------------------------
+
+function overlay(view) {
+  const o = view.overlay;
+  if (o && o.kind === "idle_warning") openIdle(view, o);
+  else closeOverlay();
+}
+
+function openIdle(view, o) {
+  const total = Math.max(0, Math.round(Number(o.countdown) || 0));
+  const key = `${view.scene}|${total}`;
+  if (state.overlay && state.overlay.key === key) {
+    // the same warning again (a resend, a language change): keep the countdown running
+    state.overlay.relabel(view);
+    return;
+  }
+  closeOverlay(false);
+  const started = performance.now();
+  const count = h("p", {id: "idle-count", class: "idle__count"});
+  const number = h("span", {class: "idle__number"});
+  const heading = h("h2", {id: "idle-title", class: "idle__title"});
+  const ring = h("div", {class: "idle__ring", "aria-hidden": "true", style: {"--dur": `${total}s`}},
+    svgCircle(), number);
+  let here = null;
+  if (state.role !== "display") {
+    here = h("button", {type: "button", class: "btn btn--primary btn--xl", "data-action": "",
+      "data-sends": "", "data-autofocus": ""}, h("span", {class: "btn__label"}));
+    here.addEventListener("click", () => sendInput({type: "still_here"}));
+  }
+  const card = h("div", {class: "idle", role: "dialog", "aria-modal": "true",
+    "aria-labelledby": "idle-title", "aria-describedby": "idle-count"},
+  ring, heading, count, here ? h("div", {class: "actions", "data-keys-group": "dialog"}, here) : null);
+  const left = () => Math.max(0, total - Math.floor((performance.now() - started) / 1000));
+  const relabel = (v) => {
+    heading.textContent = v.ui?.still_there || "Are you still there?";
+    count.textContent = fmt(v.ui?.resetting || "{seconds}", {seconds: left()});
+    number.textContent = String(left());
+    if (here) here.querySelector(".btn__label").textContent = v.ui?.still_here || "I'm still here";
+  };
+  relabel(view);
+  const tick = () => {
+    relabel(state.view || view);
+    if (left() > 0) entry.timer = setTimeout(tick, 1000 - ((performance.now() - started) % 1000));
+  };
+  const entry = {el: card, key, relabel, timer: setTimeout(tick, 1000)};
+  state.overlay = entry;
+  els.overlay.replaceChildren(card);
+  els.overlay.hidden = false;
+  els.app.inert = true;
+  if (!reducedMotion()) meter.during(FADE_MS);
+  keys.refresh(els.overlay);
+  if (here) here.focus({preventScroll: true});
+}
+
+function closeOverlay(refocus = true) {
+  const o = state.overlay;
+  if (!o) return;
+  clearTimeout(o.timer);
+  state.overlay = null;
+  els.overlay.replaceChildren();
+  els.overlay.hidden = true;
+  els.app.inert = false;
+  if (refocus && state.scene) keys.focusFirst(state.scene.el);
+}
+
+function svgCircle() {
+  const svg = h("svg:svg", {class: "idle__svg", viewBox: "0 0 100 100", focusable: "false"});
+  svg.append(h("svg:circle", {class: "idle__track", cx: 50, cy: 50, r: 44}),
+    h("svg:circle", {class: "idle__fill", cx: 50, cy: 50, r: 44}));
+  return svg;
+}
+
+// -- reset: the visit is over -------------------------------------------------------
+
+function onReset() {
+  state.token++;
+  narrator.stop();
+  closeOverlay(false);
+  const cur = state.scene;
+  if (cur) {
+    cur.abort.abort();
+    try { cur.mod.dispose?.(cur.el, cur.ctx); } catch (err) { report(err); }
+  }
+  for (const m of document.querySelectorAll("audio, video")) stopMedia(m);
+  els.stage.replaceChildren();
+  els.captions.replaceChildren();
+  els.live.textContent = "";
+  state.scene = null;
+  state.view = null;
+  marks.pending = null;
+  state.a11y = {...A11Y_DEFAULTS};
+  applyA11y();
+  unlock();
+  if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+  wipeStorage();
+}
+
+function stopMedia(m) {
+  try {
+    m.pause();
+    m.removeAttribute("src");
+    m.load();
+  } catch { /* gone already */ }
+}
+
+// -- inputs -------------------------------------------------------------------------
+
+function newMark() {
+  marks.n += 1;
+  return `${SURFACE}-${BOOT}-${marks.n}`;
+}
+
+function perfMark(name) {
+  try {
+    performance.mark(name);
+    marks.names.push(name);
+    if (marks.names.length > 600) {
+      for (const old of marks.names.splice(0, 300)) performance.clearMarks(old);
+    }
+  } catch { /* marks are best effort */ }
+}
+
+/** The moment of the touch (or key press) that will send an input. */
+function touched() {
+  const m = newMark();
+  perfMark(`touch-${m}`);
+  marks.pending = {m, at: performance.now()};
+}
+
+function takeMark() {
+  const p = marks.pending;
+  marks.pending = null;
+  if (p && performance.now() - p.at < 1500) return p.m;
+  const m = newMark();
+  perfMark(`touch-${m}`);
+  return m;
+}
+
+/** Send an engine input. False when it cannot go (display role, not connected, busy). */
+function sendInput(input) {
+  if (state.role === "display" || !state.welcome || !conn.open || state.busy) return false;
+  const mark = takeMark();
+  marks.mine.add(mark);
+  if (marks.mine.size > 100) marks.mine.delete(marks.mine.values().next().value);
+  if (!conn.send("input", {input, mark})) return false;
+  lock();
+  return true;
+}
+
+function lock() {
+  state.busy = true;
+  document.body.classList.add("is-busy");
+  clearTimeout(state.busyTimer);
+  state.busyTimer = setTimeout(unlock, BUSY_FOR);
+}
+
+function unlock() {
+  state.busy = false;
+  clearTimeout(state.busyTimer);
+  document.body.classList.remove("is-busy");
+}
+
+document.addEventListener("pointerdown", (e) => {
+  const target = e.target instanceof Element ? e.target.closest("[data-sends]") : null;
+  if (target && !target.disabled && !state.busy) touched();
+}, true);
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "Enter" && e.key !== " ") return;
+  const target = document.activeElement?.closest?.("[data-sends]");
+  if (target && !target.disabled && !state.busy && !e.repeat) touched();
+}, true);
+
+// -- assets, preloading, problems ------------------------------------------------------
+
+function assetUrl(path) {
+  if (!path) return null;
+  const p = String(path);
+  if (/^([a-z][a-z0-9+.-]*:|\/)/i.test(p)) return p;
+  return state.assets + p;
+}
+
+/** An illustration that fills its panel, or a calm gradient panel when it cannot load. */
+function artImage(path, {className = "", eager = false} = {}) {
+  const box = h("div", {class: `art ${className}`.trim()});
+  if (!path) {
+    box.classList.add("art--empty");
+    return box;
+  }
+  const img = h("img", {alt: "", draggable: "false", decoding: "async",
+    loading: eager ? "eager" : null});
+  img.addEventListener("error", () => {
+    box.classList.add("art--missing");
+    img.remove();
+    problem("asset", path, "image could not be loaded");
+  }, {once: true});
+  img.src = assetUrl(path);
+  box.append(img);
+  return box;
+}
+
+const IMAGE = /\.(png|jpe?g|webp|avif|gif|svg)(\?|#|$)/i;
+const FETCHABLE = /\.(opus|ogg|oga|mp3|m4a|aac|wav|flac|vtt|json|glb|gltf|bin|ktx2)(\?|#|$)/i;
+const keep = [];  // hold preloading images until they are decoded
+
+function preload(list) {
+  if (!Array.isArray(list)) return;
+  if (preloaded.size > 2000) preloaded.clear();
+  for (const raw of list.slice(0, 64)) {
+    if (typeof raw !== "string") continue;
+    const url = assetUrl(raw);
+    if (!url || preloaded.has(url)) continue;
+    preloaded.add(url);
+    if (IMAGE.test(url)) {
+      const img = new Image();
+      img.decoding = "async";
+      img.onerror = () => problem("asset", raw, "could not be preloaded");
+      img.src = url;
+      keep.push(img);
+      if (keep.length > 24) keep.shift();
+      img.decode?.().catch(() => {});
+    } else if (FETCHABLE.test(url)) {
+      fetch(url, {credentials: "same-origin"}).then((r) => {
+        if (!r.ok) problem("asset", raw, `could not be preloaded (HTTP ${r.status})`);
+        return r.arrayBuffer();
+      }).catch(() => problem("asset", raw, "could not be preloaded"));
+    }
+  }
+}
+
+/** Tell the station something failed (once a minute per thing). */
+function problem(what, path, detail) {
+  const id = `${what}|${path}|${detail}`;
+  const now = performance.now();
+  if (now - (state.reported.get(id) ?? -Infinity) < 60_000) return;
+  state.reported.set(id, now);
+  if (state.reported.size > 200) state.reported.clear();
+  const msg = {what, detail: String(detail || "").slice(0, 300)};
+  if (path) msg.path = String(path);
+  if (conn.open && state.welcome) conn.send("problem", msg);
+  else if (state.problems.length < 20) state.problems.push(msg);
+}
+
+function report(err) {
+  console.error(err);  // eslint-disable-line no-console
+  problem("script", null, err && err.message ? err.message : String(err));
+}
+
+window.addEventListener("error", (e) => {
+  if (e.error || e.message) problem("script", e.filename || null, e.message || "error");
+});
+window.addEventListener("unhandledrejection", (e) => {
+  problem("script", null, `unhandled: ${e.reason && e.reason.message ? e.reason.message : e.reason}`);
+});
+
+// -- preview-only messages ---------------------------------------------------------------
+
+function showProblems(list) {
+  const items = Array.isArray(list) ? list : [];
+  narrator.stop();
+  const view = state.view || {lang: document.documentElement.lang};
+  const el = h("section", {class: "scene problems", "aria-labelledby": "scene-title"},
+    h("div", {class: "problems__card"},
+      h("h1", {id: "scene-title", class: "title"}, t(view, "problems")),
+      h("ul", {class: "problems__list"}, items.slice(0, 50).map((p) => h("li", {class: `problem problem--${p.severity || "error"}`},
+        h("p", {class: "problem__where"}, [p.file, p.line, p.column].filter((x) => x !== undefined && x !== null).join(":")),
+        h("p", {class: "problem__what"}, p.message || ""),
+        p.hint ? h("p", {class: "problem__hint"}, p.hint) : null)))));
+  if (state.scene) leave(state.scene);
+  state.scene = null;
+  els.stage.replaceChildren(el);
+}
+
+// -- connection state ------------------------------------------------------------------------
+
+let downTimer = 0;
+function connectionState(s) {
+  document.body.dataset.connection = s;
+  if (s === "open" && state.welcome) {
+    clearTimeout(downTimer);
+    downTimer = 0;
+    els.status.hidden = true;
+    return;
+  }
+  if (s === "closed") state.welcome = null;
+  if (!downTimer && els.status.hidden) {
+    downTimer = setTimeout(() => {
+      downTimer = 0;
+      if (state.welcome && conn.open) return;
+      els.status.textContent = t(state.view || {lang: document.documentElement.lang}, "reconnecting");
+      els.status.hidden = false;
+    }, RECONNECTING_AFTER);
+  }
+}
+
+// -- kiosk hygiene -----------------------------------------------------------------------------
+
+document.addEventListener("contextmenu", (e) => e.preventDefault());
+document.addEventListener("dragstart", (e) => e.preventDefault());
+document.addEventListener("selectstart", (e) => e.preventDefault());
+document.addEventListener("wheel", (e) => { if (e.ctrlKey) e.preventDefault(); }, {passive: false});
+let resizeTimer = 0;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(refit, 150);
+});
+
+// -- start ---------------------------------------------------------------------------------------
+
+buildTray();
+applyA11y();
+document.body.dataset.role = state.role;
+scenes.warm((detail) => problem("script", null, detail));
+setInterval(() => {
+  if (conn.open && state.welcome) conn.send("metrics", meter.report());
+}, METRICS_EVERY);
+conn.connect();

@@ -1,0 +1,31 @@
+// The end of a visit: thanks, a closing message, and the way back. The
+// station returns to the attract loop after `duration` seconds, or at a touch.
+
+import {h, icon} from "../dom.js";
+import {actions, button, paragraphs, title} from "../parts.js";
+
+export function render(view, ctx) {
+  const root = h("section", {class: `end role-${ctx.role}`, "aria-labelledby": "scene-title"});
+  if (view.image) root.append(h("div", {class: "end__art", "aria-hidden": "true"}, ctx.image(view.image)));
+  else root.append(h("div", {class: "end__glow", "aria-hidden": "true"}));
+  const restart = button(ctx, {label: view.ui?.restart || "Back to start", iconName: "restart",
+    kind: "secondary", input: {type: "advance"}});
+  const card = h("div", {class: "end__card", "data-fit": ""},
+    h("div", {class: "end__mark", "aria-hidden": "true"}, icon("check", "icon")),
+    title(view.title, "title title--end"),
+    paragraphs(view.text, "body body--end"),
+    actions(ctx, restart));
+  root.append(card);
+  if (view.duration && !ctx.reducedMotion) {
+    root.append(h("div", {class: "end__timer", "aria-hidden": "true",
+      style: {"--dur": `${Number(view.duration)}s`}}, h("span")));
+  }
+  if (ctx.interactive) {
+    root.dataset.sends = "";
+    root.addEventListener("pointerdown", (e) => {
+      if (e.target.closest("button")) return;  // the button sends on click
+      ctx.send({type: "advance"});
+    }, {signal: ctx.signal});
+  }
+  return root;
+}

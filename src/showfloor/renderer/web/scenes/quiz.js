@@ -1,0 +1,193 @@
+// A quiz: one question at a time (single, multiple or true-false), then
+// feedback on the answer, then a summary. The station keeps the score; the
+// page only shows it. A visitor's selection lives in the DOM of this scene
+// and nowhere else.
+
+import {fmt, h, icon} from "../dom.js";
+import {actions, button, letter, sourceLine} from "../parts.js";
+
+export function render(view, ctx) {
+  const stage = view.stage || "question";
+  const root = h("section", {class: `quiz quiz--${stage} role-${ctx.role}`, "aria-labelledby": "scene-title"});
+  root.append(head(view, ctx));
+  if (stage === "summary") root.append(summary(view, ctx));
+  else if (stage === "feedback") root.append(feedback(view, ctx));
+  else root.append(question(view, ctx));
+  return root;
+}
+
+function head(view, ctx) {
+  const count = Number(view.count) || 0;
+  const index = view.stage === "summary" ? count : Number(view.index) || 0;
+  const dots = h("ol", {class: "dots", "aria-hidden": "true"});
+  for (let i = 1; i <= count; i++) {
+    const done = i < index || (i === index && view.stage !== "question");
+    dots.append(h("li", {class: `dot${done ? " is-done" : ""}${i === index && view.stage !== "summary" ? " is-now" : ""}`}));
+  }
+  const progress = view.stage === "summary" ? null
+    : h("p", {class: "quiz__count"}, fmt(view.ui?.question || "{n} / {count}", {n: index, count}));
+  return h("div", {class: "quiz__head"},
+    h("div", {class: "quiz__where"},
+      h("p", {class: "eyebrow"}, view.title || ""),
+      progress),
+    count > 1 ? dots : null,
+    h("p", {class: "quiz__score"},
+      h("span", {class: "quiz__score-label"}, view.ui?.score || "Score"),
+      h("span", {class: "quiz__score-value"}, String(view.score ?? 0))));
+}
+
+function prompt(q, className = "quiz__prompt") {
+  return h("h1", {id: "scene-title", class: className, "data-scene-title": ""}, q.prompt || "");
+}
+
+function questionArt(q, ctx) {
+  if (!q.image) return null;
+  return h("div", {class: "frame quiz__art"}, ctx.image(q.image));
+}
+
+function question(view, ctx) {
+  const q = view.question || {};
+  const choices = Array.isArray(q.choices) ? q.choices : [];
+  const kind = q.kind || "single";
+  const multiple = kind === "multiple";
+  const ask = h("div", {class: "quiz__ask", "data-fit": ""}, prompt(q));
+  if (multiple) ask.append(h("p", {class: "hint"}, ctx.t("choose_all")));
+  const group = `choices quiz__choices choices--${Math.min(choices.length, 6)} kind-${kind}`;
+
+  if (!ctx.interactive) {
+    ask.append(h("ol", {class: `${group} choices--static`},
+      choices.map((c, i) => h("li", {class: "choice choice--static"},
+        h("span", {class: "choice__mark", "aria-hidden": "true"}, letter(i)),
+        h("span", {class: "choice__text"}, c.text)))));
+  } else {
+    const picked = new Set();
+    let check = null;
+    const list = h("div", {class: group, role: "group", "aria-labelledby": "scene-title",
+      "data-keys-group": "scene"});
+    choices.forEach((c, i) => {
+      const b = h("button", {type: "button", class: "choice", "data-action": "",
+        "data-sends": multiple ? null : "", "aria-pressed": multiple ? "false" : null},
+      h("span", {class: "choice__mark", "aria-hidden": "true"},
+        multiple ? icon("check", "icon choice__tick") : letter(i)),
+      h("span", {class: "choice__text"}, c.text));
+      b.addEventListener("click", () => {
+        if (multiple) {
+          if (picked.has(c.id)) picked.delete(c.id); else picked.add(c.id);
+          b.setAttribute("aria-pressed", String(picked.has(c.id)));
+          check.disabled = picked.size === 0;
+          return;
+        }
+        if (ctx.send({type: "answer", question: q.id, choices: [c.id]})) {
+          b.classList.add("is-picked");
+          list.classList.add("is-answered");
+        }
+      });
+      list.append(b);
+    });
+    ask.append(list);
+    if (multiple) {
+      check = button(ctx, {label: view.ui?.check || "Check answer", iconName: "check",
+        onPress: () => {
+          if (!picked.size) return;
+          const ids = choices.map((c) => c.id).filter((id) => picked.has(id));
+          ctx.send({type: "answer", question: q.id, choices: ids});
+        }});
+      check.dataset.sends = "";
+      check.dataset.late = "";
+      check.disabled = true;
+      ask.append(actions(ctx, check));
+    }
+  }
+  if (view.time_limit) ask.append(timer(view, ctx));
+  const art = questionArt(q, ctx);
+  return h("div", {class: `quiz__main${art ? " has-art" : ""}`}, art, ask);
+}
+
+function timer(view, ctx) {
+  const total = Math.max(1, Math.round(Number(view.time_limit)));
+  const label = h("span", {class: "timer__text"});
+  const bar = h("div", {class: "timer", style: {"--dur": `${total}s`}},
+    icon("clock", "icon timer__icon"),
+    h("span", {class: "timer__track", "aria-hidden": "true"}, h("span", {class: "timer__fill"})),
+    label);
+  const started = performance.now();
+  const tick = () => {
+    const left = Math.max(0, total - Math.floor((performance.now() - started) / 1000));
+    label.textContent = fmt(ctx.t("time_left"), {seconds: left});
+    if (left > 0 && !ctx.signal.aborted) ctx.timer(tick, 1000 - ((performance.now() - started) % 1000));
+  };
+  tick();
+  return bar;
+}
+
+function feedback(view, ctx) {
+  const q = view.question || {};
+  const a = view.answer || {};
+  const right = new Set(a.right || []);
+  const mine = new Set(a.choices || []);
+  const choices = Array.isArray(q.choices) ? q.choices : [];
+  const review = h("ul", {class: `choices choices--static choices--review kind-${q.kind || "single"}`},
+    choices.map((c, i) => {
+      const isRight = right.has(c.id);
+      const isMine = mine.has(c.id);
+      const state = isRight ? "is-right" : isMine ? "is-wrong" : "is-other";
+      const tags = [];
+      if (isMine) tags.push(ctx.t("your_answer"));
+      if (isRight && !isMine) tags.push(ctx.t("right_answer"));
+      return h("li", {class: `choice choice--static ${state}${isMine ? " is-mine" : ""}`},
+        h("span", {class: "choice__mark", "aria-hidden": "true"},
+          isRight ? icon("check", "icon") : isMine ? icon("cross", "icon") : letter(i)),
+        h("span", {class: "choice__text"}, c.text,
+          // the mark is drawn; say it too (colour is never the only cue)
+          h("span", {class: "sr-only"}, isRight ? ` — ${ctx.t("right_answer")}` : "")),
+        tags.length ? h("span", {class: "choice__tag"}, tags.join(" · ")) : null);
+    }));
+  const ask = h("div", {class: "quiz__ask quiz__ask--review", "data-fit": ""},
+    prompt(q, "quiz__prompt quiz__prompt--small"), review);
+
+  const mood = a.timed_out ? "timeout" : a.correct ? "correct" : "incorrect";
+  const badge = a.timed_out ? view.ui?.timed_out : a.correct ? view.ui?.correct : view.ui?.incorrect;
+  const said = (a.feedback || []).filter(Boolean);
+  const card = h("div", {class: `feedback feedback--${mood}`},
+    h("div", {class: "feedback__text", "data-fit": ""},
+      h("h2", {class: "feedback__badge"},
+        h("span", {class: "feedback__icon", "aria-hidden": "true"},
+          icon(mood === "correct" ? "check" : mood === "timeout" ? "clock" : "dot", "icon")),
+        h("span", {}, badge || "")),
+      said.map((text) => h("p", {class: "feedback__said"}, text)),
+      a.explanation ? h("p", {class: "feedback__why"}, a.explanation) : null,
+      sourceLine(ctx, q.source)),
+    actions(ctx, button(ctx, {label: view.ui?.next || "Continue", iconName: "arrow",
+      input: {type: "advance"}})));
+  ctx.announce([badge, ...said].filter(Boolean).join(" "));
+  return h("div", {class: "quiz__main quiz__main--feedback"}, ask, card);
+}
+
+function summary(view, ctx) {
+  const percent = Math.max(0, Math.min(100, Math.round(Number(view.percent) || 0)));
+  const r = 44;
+  const c = 2 * Math.PI * r;
+  const ring = h("div", {class: `ring${view.passed ? " is-passed" : ""}`, "aria-hidden": "true",
+    style: {"--dash": `${(c * percent) / 100} ${c}`, "--circ": `${c}`}},
+  svgRing(r),
+  h("span", {class: "ring__value"}, String(percent), h("small", {}, "%")));
+  const line = fmt(ctx.t("summary"), {correct: view.correct ?? 0, count: view.count ?? 0});
+  const card = h("div", {class: "summary", "data-fit": ""},
+    ring,
+    h("div", {class: "summary__words"},
+      h("h1", {id: "scene-title", class: "summary__line", "data-scene-title": ""}, line),
+      h("p", {class: "summary__score"},
+        h("span", {}, view.ui?.score || "Score"),
+        h("strong", {}, `${view.score ?? 0} / ${view.max ?? 0}`),
+        h("span", {class: "sr-only"}, ` (${percent}%)`)),
+      actions(ctx, button(ctx, {label: view.ui?.next || "Continue", iconName: "arrow",
+        input: {type: "advance"}}))));
+  return card;
+}
+
+function svgRing(r) {
+  const svg = h("svg:svg", {class: "ring__svg", viewBox: "0 0 100 100", focusable: "false"});
+  svg.append(h("svg:circle", {class: "ring__track", cx: 50, cy: 50, r}),
+    h("svg:circle", {class: "ring__fill", cx: 50, cy: 50, r}));
+  return svg;
+}
