@@ -1,11 +1,16 @@
 # One command each for the common jobs. `make demo` and `make test` set
-# everything up themselves (a virtual environment in .venv).
+# everything up themselves: a virtual environment in .venv (Python packages
+# from PyPI), the renderer's npm packages, and — for the browser tests —
+# Debian's Chromium and CJK fonts.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RENDERER := src/showfloor/renderer
+NODE_STAMP := $(RENDERER)/node_modules/.installed
+PORT ?= 8700
 
-.PHONY: demo test lint typecheck unit bench setup clean
+.PHONY: demo test lint unit bench setup browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,25 +18,35 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+$(NODE_STAMP): $(RENDERER)/package.json $(RENDERER)/package-lock.json
+	cd $(RENDERER) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
 
-demo: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
+
+browser:
+	@sh scripts/ensure-browser.sh
+
+demo: setup
 	$(BIN)/showfloor check examples/drug-prevention
-	$(BIN)/showfloor simulate examples/drug-prevention --visitors 10000
+	$(BIN)/showfloor station examples/drug-prevention/stations/touch.yaml --port $(PORT) --data .showfloor-data/dp-touch
 
-lint: $(STAMP)
+lint: setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: setup browser
 	$(BIN)/pytest -q
 
 test: lint unit
 
-bench: $(STAMP)
+bench: setup browser
 	$(BIN)/python bench/engine_steps.py
 	$(BIN)/python bench/check_large.py
 	$(BIN)/python bench/simulate_rate.py
+	$(BIN)/python bench/station_latency.py
+	$(BIN)/python bench/station_startup.py
+	$(BIN)/python bench/station_memory.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(RENDERER)/node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

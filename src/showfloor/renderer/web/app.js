@@ -10,7 +10,7 @@ import {fmt, h, icon, reducedMotion} from "./dom.js";
 import {Keys} from "./keys.js";
 import {FrameMeter} from "./metrics.js";
 import {Narrator} from "./narration.js";
-import {wipeStorage} from "./privacy.js";
+import {watchIndexedDB, wipeStorage} from "./privacy.js";
 import * as scenes from "./scenes/index.js";
 import {t} from "./strings.js";
 
@@ -22,7 +22,7 @@ const METRICS_EVERY = 10_000;
 const RECONNECTING_AFTER = 2000;
 const BUSY_FOR = 3000;  // an input unanswered this long frees the buttons again
 const A11Y_DEFAULTS = Object.freeze({captions: true, large: false, contrast: false});
-const FIT_STEPS = [1, 0.94, 0.88, 0.82];
+const FIT_STEPS = [1, 0.94, 0.88, 0.82, 0.76];
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -45,6 +45,7 @@ const state = {
   busyTimer: 0,
   overlay: null,     // {el, timer, key}
   problems: [],      // reported before the connection was up
+  refused: null,     // why the station refused our hello, if it did
   reported: new Map(),
 };
 const marks = {n: 0, pending: null, mine: new Set(), names: []};
@@ -98,14 +99,25 @@ function onMessage(msg) {
 
 function onWelcome(msg) {
   state.welcome = msg;
+  state.refused = null;
   const role = msg.surface?.role;
   state.role = ROLES.has(role) ? role : "kiosk";
   document.body.dataset.role = state.role;
+  // a display takes no input: no tray at all (not even hidden buttons)
+  if (state.role === "display") els.tray.replaceChildren();
+  else if (!els.tray.childElementCount) buildTray();
   document.body.dataset.orientation = msg.orientation || "";
   const base = typeof msg.assets === "string" ? msg.assets : "";
   state.assets = base && !base.endsWith("/") ? `${base}/` : base;
   state.sources = new Map((msg.exhibit?.sources || []).map((s) => [s.id, s.name]));
   state.exhibitTitle = msg.exhibit?.title ?? null;
+  // plug-in scene types: {type: module URL} (optional; see README)
+  const extra = msg.scene_modules;
+  if (extra && typeof extra === "object") {
+    for (const [type, url] of Object.entries(extra)) {
+      if (typeof url === "string") scenes.register(type, new URL(url, location.href).href);
+    }
+  }
   connectionState("open");
   for (const p of state.problems.splice(0)) conn.send("problem", p);
   if (state.view) chrome(state.view);
@@ -123,6 +135,12 @@ function onError(msg) {
   unlock();
   // a refused input: the buttons are usable again; nothing else changed
   console.warn("showfloor station:", msg.reason);  // eslint-disable-line no-console
+  if (!state.welcome && msg.reason) {
+    // the hello itself was refused (say, an unknown ?surface=): tell whoever set the station up
+    state.refused = String(msg.reason);
+    els.status.textContent = state.refused;
+    els.status.hidden = false;
+  }
 }
 
 // -- drawing --------------------------------------------------------------------
@@ -197,7 +215,9 @@ function mount(mod, view, key, mark) {
   if (!reducedMotion()) meter.during(FADE_MS);
   narrate(view, el);
   keys.refresh(el);
-  if (!state.overlay) keys.focusFirst(el);
+  // keyboard and button-panel users land on the scene's main action; a touch
+  // screen shows no focus ring (focus simply leaves the old scene)
+  if (!state.overlay && keys.usedKeys) keys.focusFirst(el);
   announce(view);
   drawn(view, mark);
 }
@@ -336,6 +356,9 @@ function chrome(view) {
   els.brand.hidden = !title || view.type === "attract";
   els.tray.setAttribute("aria-label", t(view, "accessibility"));
 
+  if (!els.status.hidden) els.status.textContent = state.refused || t(view, "reconnecting");
+  els.tray.hidden = state.role === "display";
+  if (!els.tray.childElementCount) return;
   const langs = Array.isArray(view.languages) ? view.languages : [];
   const lang = els.tray.querySelector("[data-tray='language']");
   const other = langs.length > 1 ? langs[(langs.indexOf(view.lang) + 1) % langs.length] : null;
@@ -350,8 +373,6 @@ function chrome(view) {
   caps.querySelector(".chip__label").textContent = view.ui?.captions || "Captions";
   els.tray.querySelector("[data-tray='large'] .chip__label").textContent = t(view, "large_text");
   els.tray.querySelector("[data-tray='contrast'] .chip__label").textContent = t(view, "high_contrast");
-  els.tray.hidden = state.role === "display";
-  if (!els.status.hidden) els.status.textContent = t(view, "reconnecting");
   keys.refresh(els.tray.parentElement);
 }
 
@@ -458,7 +479,10 @@ function closeOverlay(refocus = true) {
   els.overlay.replaceChildren();
   els.overlay.hidden = true;
   els.app.inert = false;
-  if (refocus && state.scene) keys.focusFirst(state.scene.el);
+  if (refocus && state.scene) {
+    if (keys.usedKeys) keys.focusFirst(state.scene.el);
+    else if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+  }
 }
 
 function svgCircle() {
@@ -563,7 +587,7 @@ document.addEventListener("pointerdown", (e) => {
   if (target && !target.disabled && !state.busy) touched();
 }, true);
 document.addEventListener("keydown", (e) => {
-  if (e.key !== "Enter" && e.key !== " ") return;
+  if ((e.key !== "Enter" && e.key !== " ") || e.defaultPrevented) return;
   const target = document.activeElement?.closest?.("[data-sends]");
   if (target && !target.disabled && !state.busy && !e.repeat) touched();
 }, true);
@@ -684,7 +708,8 @@ function connectionState(s) {
     downTimer = setTimeout(() => {
       downTimer = 0;
       if (state.welcome && conn.open) return;
-      els.status.textContent = t(state.view || {lang: document.documentElement.lang}, "reconnecting");
+      els.status.textContent = state.refused ||
+        t(state.view || {lang: document.documentElement.lang}, "reconnecting");
       els.status.hidden = false;
     }, RECONNECTING_AFTER);
   }
@@ -704,6 +729,7 @@ window.addEventListener("resize", () => {
 
 // -- start ---------------------------------------------------------------------------------------
 
+watchIndexedDB();
 buildTray();
 applyA11y();
 document.body.dataset.role = state.role;

@@ -53,6 +53,7 @@ const ICONS = {
   sound: "M4 9.5h3.5L12 5v14l-4.5-4.5H4zM16 9a4 4 0 0 1 0 6M18.5 6.5a7.5 7.5 0 0 1 0 11",
   restart: "M4 12a8 8 0 1 0 2.4-5.7M4 4.5v4h4",
   dot: "M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6",
+  bulb: "M9.5 18h5M10.5 21h3M12 3a6 6 0 0 0-3.6 10.8c.6.5 1 1.2 1 2v.2h5.2v-.2c0-.8.4-1.5 1-2A6 6 0 0 0 12 3z",
 };
 
 export function icon(name, className = "icon") {

@@ -40,7 +40,13 @@ export class Keys {
       return;
     }
     if (e.key === "Tab" || e.key === "Enter" || e.key === " ") this.usedKeys = true;
-    if (e.key === " " && !isAction(document.activeElement)) e.preventDefault();  // no scrolling
+    if ((e.key === "Enter" || e.key === " ") && !isAction(document.activeElement)) {
+      // nothing focused yet (a new scene on a touch screen): the first press
+      // shows where focus is instead of doing something unseen
+      e.preventDefault();
+      const list = this.actions();
+      if (list.length) focus(preferred(list));
+    }
   }
 
   move([dx, dy]) {

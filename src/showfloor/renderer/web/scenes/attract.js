@@ -26,7 +26,9 @@ export function render(view, ctx) {
       if (e.button === 0 || e.pointerType === "touch") ctx.send({type: "start"});
     }, {signal: ctx.signal});
   } else {
-    call = h("p", {class: "attract__call attract__call--static", "data-text": "call"}, view.call || "");
+    // a display takes no touch: no call to action, just the title
+    call = h("p", {class: "attract__call attract__call--static", "data-text": "call", hidden: true},
+      view.call || "");
   }
   root.append(show, h("div", {class: "attract__scrim", "aria-hidden": "true"}),
     h("div", {class: "attract__text"}, heading, call));

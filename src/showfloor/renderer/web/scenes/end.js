@@ -17,7 +17,8 @@ export function render(view, ctx) {
     actions(ctx, restart));
   root.append(card);
   if (view.duration && !ctx.reducedMotion) {
-    root.append(h("div", {class: "end__timer", "aria-hidden": "true",
+    // a quiet hint that the station will go back by itself
+    card.append(h("div", {class: "end__timer", "aria-hidden": "true",
       style: {"--dur": `${Number(view.duration)}s`}}, h("span")));
   }
   if (ctx.interactive) {

@@ -23,6 +23,7 @@ const loading = new Map();  // type → Promise<module>
 
 /** Add (or replace) the module for a scene type. */
 export function register(type, url) {
+  if (registry.get(type) === String(url)) return;
   registry.set(type, String(url));
   loaded.delete(type);
   loading.delete(type);

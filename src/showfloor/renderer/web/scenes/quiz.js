@@ -54,6 +54,7 @@ function question(view, ctx) {
   if (multiple) ask.append(h("p", {class: "hint"}, ctx.t("choose_all")));
   const group = `choices quiz__choices choices--${Math.min(choices.length, 6)} kind-${kind}`;
 
+  let check = null;
   if (!ctx.interactive) {
     ask.append(h("ol", {class: `${group} choices--static`},
       choices.map((c, i) => h("li", {class: "choice choice--static"},
@@ -61,7 +62,6 @@ function question(view, ctx) {
         h("span", {class: "choice__text"}, c.text)))));
   } else {
     const picked = new Set();
-    let check = null;
     const list = h("div", {class: group, role: "group", "aria-labelledby": "scene-title",
       "data-keys-group": "scene"});
     choices.forEach((c, i) => {
@@ -95,12 +95,14 @@ function question(view, ctx) {
       check.dataset.sends = "";
       check.dataset.late = "";
       check.disabled = true;
-      ask.append(actions(ctx, check));
     }
   }
-  if (view.time_limit) ask.append(timer(view, ctx));
+  // the text may shrink or scroll to fit; the timer and the button always show
+  const col = h("div", {class: "quiz__col"}, ask,
+    view.time_limit ? timer(view, ctx) : null,
+    check ? actions(ctx, check) : null);
   const art = questionArt(q, ctx);
-  return h("div", {class: `quiz__main${art ? " has-art" : ""}`}, art, ask);
+  return h("div", {class: `quiz__main${art ? " has-art" : ""}`}, art, col);
 }
 
 function timer(view, ctx) {
@@ -152,7 +154,7 @@ function feedback(view, ctx) {
     h("div", {class: "feedback__text", "data-fit": ""},
       h("h2", {class: "feedback__badge"},
         h("span", {class: "feedback__icon", "aria-hidden": "true"},
-          icon(mood === "correct" ? "check" : mood === "timeout" ? "clock" : "dot", "icon")),
+          icon(mood === "correct" ? "check" : mood === "timeout" ? "clock" : "bulb", "icon")),
         h("span", {}, badge || "")),
       said.map((text) => h("p", {class: "feedback__said"}, text)),
       a.explanation ? h("p", {class: "feedback__why"}, a.explanation) : null,

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Debian's Chromium and the CJK fonts the renderer uses, for the browser tests.
+# Installs them with apt when missing (as root, or through sudo).
+set -e
+need=""
+[ -x /usr/bin/chromium ] || need="$need chromium"
+fc-list 2>/dev/null | grep -q "Noto Sans CJK" || need="$need fonts-noto-cjk"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "the browser tests need:$need — install them with: apt-get install$need" >&2
+    exit 1
+fi
+echo "installing$need (Debian packages) ..."
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null

@@ -1,0 +1,84 @@
+"""Debian's Chromium driven by Playwright, and helpers to walk a station like a visitor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run", "--disable-quic", "--autoplay-policy=no-user-gesture-required",
+    "--force-color-profile=srgb", "--hide-scrollbars", "--font-render-hinting=none",
+]
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "src" / "showfloor" / "renderer" / "node_modules" / "axe-core" / "axe.min.js"
+
+LANDSCAPE = {"width": 1920, "height": 1080}
+PORTRAIT = {"width": 1080, "height": 1920}
+
+
+def open_surface(browser: Browser, port: int, surface: str = "main",
+                 viewport: dict[str, int] | None = None, reduced_motion: bool = True) -> Page:
+    context = browser.new_context(viewport=viewport or LANDSCAPE,
+                                  reduced_motion="reduce" if reduced_motion else "no-preference")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.js_errors = errors  # type: ignore[attr-defined]
+    page.goto(f"http://127.0.0.1:{port}/?surface={surface}")
+    page.wait_for_function("window.showfloor && window.showfloor.connected", timeout=15000)
+    return page
+
+
+def state(page: Page) -> dict[str, Any]:
+    return dict(page.evaluate("window.showfloor.state"))
+
+
+def view(page: Page) -> dict[str, Any]:
+    return dict(page.evaluate("window.showfloor.lastView"))
+
+
+def wait_for(page: Page, timeout: float = 10000, **want: Any) -> dict[str, Any]:
+    """Wait until window.showfloor.state has every field of ``want``."""
+    cond = " && ".join(f"s[{json.dumps(k)}] === {json.dumps(v)}" for k, v in want.items())
+    page.wait_for_function(f"(() => {{ const s = window.showfloor.state; return {cond}; }})()",
+                           timeout=timeout)
+    return state(page)
+
+
+def press(page: Page, name: str) -> None:
+    """Press the visible button with this accessible name, as a visitor would."""
+    page.get_by_role("button", name=name, exact=True).first.click()
+
+
+def advance(page: Page) -> None:
+    press(page, view(page)["ui"]["next"])
+
+
+def settle(page: Page) -> None:
+    """Stop narration at its start and wait for fonts and two frames: a still picture."""
+    page.evaluate("""async () => {
+        for (const m of document.querySelectorAll('audio, video')) {
+            m.pause(); try { m.currentTime = 0; } catch (e) {}
+        }
+        await document.fonts.ready;
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    }""")
+    page.wait_for_timeout(700)
+
+
+def axe(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations (WCAG 2.0/2.1/2.2 A and AA rules) on the page as it is."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => (await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa',
+                                         'best-practice']}
+    })).violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                              nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+    return list(result)

@@ -1,0 +1,161 @@
+"""What visitors see: every scene type at 1080p and in portrait, against stored pictures;
+and an accessibility audit (axe-core) of each.
+
+References live in tests/e2e/screenshots/ at half size. After a deliberate change to the
+look, regenerate them with SHOWFLOOR_UPDATE_SCREENSHOTS=1 and look at every one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+from playwright.sync_api import Browser, Page
+from station._support import DEMO, RunningStation, start_station
+
+from ._browser import LANDSCAPE, PORTRAIT, axe, open_surface, press, settle, view, wait_for
+from .test_visitor import step, walk_to
+
+HERE = Path(__file__).resolve().parent
+REFERENCES = HERE / "screenshots"
+DOCS = HERE.parents[1] / "docs" / "screenshots"
+UPDATE = bool(os.environ.get("SHOWFLOOR_UPDATE_SCREENSHOTS"))
+#: Mean absolute difference per channel (0–255) allowed, and share of pixels that may differ a lot.
+MEAN_TOLERANCE = 2.5
+PIXEL_TOLERANCE = 0.01
+
+SCREENS = ["attract", "media", "story", "quiz-question", "quiz-feedback", "quiz-summary",
+           "end", "idle-warning"]
+
+
+def reach(page: Page, screen: str) -> None:
+    """Bring a fresh station to ``screen`` the way a visitor would."""
+    if screen == "attract":
+        wait_for(page, phase="attract")
+        return
+    page.mouse.click(960, 540)
+    wait_for(page, scene="intro")
+    if screen == "media":
+        return
+    if screen in ("story", "idle-warning"):
+        walk_to(page, "story")
+        return
+    v = walk_to(page, "quiz")
+    if screen == "quiz-question":
+        return
+    q = v["question"]
+    right = next(c for c in q["choices"] if c["id"] in _right_answer(q))
+    press(page, right["text"])
+    if q["kind"] == "multiple":
+        press(page, v["ui"]["check"])
+    wait_for(page, stage="feedback")
+    if screen == "quiz-feedback":
+        return
+    while view(page)["stage"] != "summary":
+        step(page, view(page))
+    if screen == "quiz-summary":
+        return
+    walk_to(page, "end")
+
+
+def _right_answer(q: dict[str, Any]) -> set[str]:
+    # the demo's first choice ids are not always right: find it from the content
+    from showfloor.content.load import load
+
+    ex = load(DEMO).exhibit
+    assert ex is not None
+    quiz = next(s for s in ex.scenes if s.type == "quiz")
+    from showfloor.content.scenes.quiz import choices_of
+
+    question = next(x for x in quiz.questions if x.id == q["id"])  # type: ignore[attr-defined]
+    return {c.id for c in choices_of(question) if c.correct}
+
+
+@pytest.fixture(scope="module")
+def shots_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield tmp_path_factory.mktemp("shots")
+
+
+def _station(tmp: Path, screen: str) -> RunningStation:
+    if screen == "idle-warning":
+        profile = tmp / f"idle-{os.getpid()}.yaml"
+        profile.write_text(f"station: {{id: shots, name: Shots}}\nexhibit: {DEMO}\n"
+                           "idle: {timeout: 1, countdown: 600}\n", encoding="utf-8")
+        return start_station(profile, data=tmp / f"d-{screen}")
+    return start_station(DEMO, data=tmp / f"d-{screen}")
+
+
+def compare(shot: Path, name: str) -> None:
+    ref = REFERENCES / f"{name}.png"
+    img = Image.open(shot).convert("RGB")
+    small = img.resize((img.width // 2, img.height // 2), Image.Resampling.LANCZOS)
+    if UPDATE or not ref.exists():
+        REFERENCES.mkdir(parents=True, exist_ok=True)
+        small.save(ref, optimize=True)
+        if not UPDATE:
+            pytest.fail(f"no reference for {name}: stored one; look at {ref} and commit it")
+        return
+    want = Image.open(ref).convert("RGB")
+    assert want.size == small.size, f"{name}: size {small.size}, reference {want.size}"
+    diff = ImageChops.difference(small, want)
+    mean = sum(ImageStat.Stat(diff).mean) / 3
+    gray = diff.convert("L").point(lambda v: 255 if v > 40 else 0)
+    share = ImageStat.Stat(gray).mean[0] / 255
+    if mean > MEAN_TOLERANCE or share > PIXEL_TOLERANCE:
+        out = shot.with_name(f"{name}-diff.png")
+        diff.save(out)
+        pytest.fail(f"{name} differs from its reference: mean {mean:.2f} (≤ {MEAN_TOLERANCE}), "
+                    f"{share:.2%} of pixels changed (≤ {PIXEL_TOLERANCE:.0%}); see {shot} and {out}")
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+def test_every_scene_type_looks_as_designed(browser: Browser, shots_station: Path, screen: str,
+                                            orientation: str) -> None:
+    st = _station(shots_station, screen)
+    try:
+        viewport = LANDSCAPE if orientation == "landscape" else PORTRAIT
+        page = open_surface(browser, st.port, viewport=viewport)
+        reach(page, screen)
+        if screen == "idle-warning":
+            page.evaluate("document.querySelectorAll('audio, video').forEach(m => m.pause())")
+            page.get_by_role("dialog").wait_for(state="visible", timeout=60000)
+            page.wait_for_timeout(1200)
+            page.add_style_tag(content="[data-countdown], .countdown { visibility: hidden }")
+        settle(page)
+        name = f"{screen}-{orientation}"
+        shot = shots_station / f"{name}.png"
+        page.screenshot(path=str(shot))
+        if orientation == "landscape" or screen in ("attract", "quiz-question"):
+            DOCS.mkdir(parents=True, exist_ok=True)
+            if UPDATE or not (DOCS / f"{name}.png").exists():
+                shutil.copy(shot, DOCS / f"{name}.png")
+        compare(shot, name)
+    finally:
+        st.stop()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_no_accessibility_violations(browser: Browser, shots_station: Path, screen: str) -> None:
+    st = _station(shots_station, f"{screen}")
+    try:
+        page = open_surface(browser, st.port)
+        reach(page, screen)
+        if screen == "idle-warning":
+            page.get_by_role("dialog").wait_for(state="visible", timeout=60000)
+        settle(page)
+        violations = axe(page)
+        assert violations == [], violations
+        # every action is reachable by keyboard alone: arrows move, Enter presses
+        if screen in ("story", "quiz-question"):
+            before = page.evaluate("window.showfloor.received")
+            page.keyboard.press("ArrowDown")
+            page.keyboard.press("Enter")
+            page.wait_for_function(f"window.showfloor.received > {before}")
+    finally:
+        st.stop()
