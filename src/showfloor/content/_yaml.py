@@ -23,6 +23,12 @@ class _Loader(_Base):  # type: ignore[misc]
 
     yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {}
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        # Plain scalars are typed later, in _scalar (one regex, no per-node resolver walk).
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _PLAIN
+        return str(super().resolve(kind, value, implicit))
+
 
 _CORE = [
     ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
@@ -146,8 +152,19 @@ def _convert(node: yaml.Node, path: Path_, doc: Document, budget: list[int],
     return None
 
 
+_PLAIN = "!showfloor/plain"
+_PLAIN_RES = [(tag, regexp) for tag, regexp, _ in _CORE]
+
+
 def _scalar(node: yaml.ScalarNode) -> Any:
     tag, v = node.tag, node.value
+    if tag == _PLAIN:
+        tag = "tag:yaml.org,2002:str"
+        if not v or v[0] in "-+.0123456789~tTfFnN":
+            for candidate, regexp in _PLAIN_RES:
+                if regexp.match(v):
+                    tag = candidate
+                    break
     if tag == "tag:yaml.org,2002:str":
         return v
     if tag == "tag:yaml.org,2002:bool":

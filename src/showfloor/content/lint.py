@@ -10,9 +10,11 @@ and each scene type's own rules.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -472,15 +474,26 @@ def _lint_texts(lt: Linter) -> None:
                             offset=m.start() + 1, text=t.text[lang])
 
 
+@cache
+def _realpath(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def _inside(root: str, path: str) -> bool:
+    """Whether ``path`` stays inside ``root``, symbolic links followed (folders cached)."""
+    folder, name = os.path.split(os.path.normpath(path))
+    real = os.path.join(_realpath(folder), name)
+    if os.path.islink(real):
+        real = os.path.realpath(real)
+    return real == root or real.startswith(root + os.sep)
+
+
 def _lint_assets(lt: Linter, assets: Iterable[Asset]) -> None:
-    root = lt.root.resolve()
+    root = _realpath(str(lt.root))
     budget = lt.budget
     for a in assets:
         p = (lt.root / a.path)
-        try:
-            resolved = p.resolve()
-            resolved.relative_to(root)
-        except (ValueError, OSError):
+        if not _inside(root, str(p)):
             lt._add("error", a.where, f"'{a.path}' points outside the exhibit folder",
                     "keep media inside the exhibit, e.g. under media/", "asset")
             continue

@@ -62,6 +62,22 @@ UI_STRINGS: dict[str, dict[str, str]] = {
     "language": {"zh-CN": "English", "zh-TW": "English", "en": "中文"},
     "restart": {"zh-CN": "回到开始", "zh-TW": "回到開始", "en": "Back to start"},
     "source": {"zh-CN": "资料来源", "zh-TW": "資料來源", "en": "Source"},
+    "accessibility": {"zh-CN": "显示设置", "zh-TW": "顯示設定", "en": "Display settings"},
+    "large_text": {"zh-CN": "大字号", "zh-TW": "大字號", "en": "Large text"},
+    "high_contrast": {"zh-CN": "高对比度", "zh-TW": "高對比度", "en": "High contrast"},
+    "reconnecting": {"zh-CN": "正在重新连接…", "zh-TW": "正在重新連線…", "en": "Reconnecting…"},
+    "choose_all": {"zh-CN": "可多选：选出所有正确的答案", "zh-TW": "可複選：選出所有正確的答案",
+                   "en": "Choose all the answers that are right"},
+    "your_answer": {"zh-CN": "你的选择", "zh-TW": "你的選擇", "en": "Your answer"},
+    "right_answer": {"zh-CN": "正确答案", "zh-TW": "正確答案", "en": "Right answer"},
+    "summary": {"zh-CN": "你答对了 {correct} 题，共 {count} 题",
+                "zh-TW": "你答對了 {correct} 題，共 {count} 題",
+                "en": "You got {correct} of {count} right"},
+    "time_left": {"zh-CN": "剩余 {seconds} 秒", "zh-TW": "剩餘 {seconds} 秒",
+                  "en": "{seconds} s left"},
+    "problems": {"zh-CN": "展品内容有问题", "zh-TW": "展品內容有問題",
+                 "en": "This exhibit has problems"},
+    "language_switch": {"zh-CN": "切换语言", "zh-TW": "切換語言", "en": "Switch language"},
 }
 
 
