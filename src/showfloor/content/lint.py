@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from showfloor.content import expr as expressions
+from showfloor.content.gltf import BUDGETS_3D, Budget3D, lint_model
 from showfloor.content.load import Loaded, load
 from showfloor.content.media import media_duration
 from showfloor.content.model import Exhibit, ExprSource, variable_default
@@ -34,21 +35,31 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Budget:
-    """What one display kind can afford, per file (bytes) and per image (pixels)."""
+    """What one display kind can afford, per file (bytes) and per image (pixels).
+
+    ``model`` is the budget of a 3-D model (triangles, draw calls, texture
+    size, file size); it may be given as a mapping (``check.json``).
+    """
 
     image_bytes: int
     video_bytes: int
     audio_bytes: int
     image_pixels: int
+    model: Budget3D = BUDGETS_3D["touch"]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.model, dict):
+            object.__setattr__(self, "model", Budget3D(**self.model))
 
 
 #: Media budgets per display kind: a headset or a hologram PC is not a touch PC.
 BUDGETS: dict[str, Budget] = {
-    "touch": Budget(8 * MB, 300 * MB, 20 * MB, 3840 * 2160),
-    "projector": Budget(16 * MB, 600 * MB, 20 * MB, 3840 * 2160),
-    "vr": Budget(4 * MB, 150 * MB, 10 * MB, 4096 * 4096),
-    "hologram-pyramid": Budget(4 * MB, 150 * MB, 10 * MB, 2048 * 2048),
-    "hologram-fan": Budget(2 * MB, 100 * MB, 10 * MB, 1024 * 1024),
+    "touch": Budget(8 * MB, 300 * MB, 20 * MB, 3840 * 2160, BUDGETS_3D["touch"]),
+    "projector": Budget(16 * MB, 600 * MB, 20 * MB, 3840 * 2160, BUDGETS_3D["projector"]),
+    "vr": Budget(4 * MB, 150 * MB, 10 * MB, 4096 * 4096, BUDGETS_3D["vr"]),
+    "hologram-pyramid": Budget(4 * MB, 150 * MB, 10 * MB, 2048 * 2048,
+                               BUDGETS_3D["hologram-pyramid"]),
+    "hologram-fan": Budget(2 * MB, 100 * MB, 10 * MB, 1024 * 1024, BUDGETS_3D["hologram-fan"]),
 }
 DEFAULT_DISPLAY = "touch"
 
@@ -517,6 +528,8 @@ def _lint_assets(lt: Linter, assets: Iterable[Asset]) -> None:
             _lint_image(lt, a, p)
         if a.kind == "captions":
             _lint_captions(lt, a, p)
+        if a.kind == "model":
+            lint_model(lt, a, p)
 
 
 def _size(n: int) -> str:

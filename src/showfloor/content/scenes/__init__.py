@@ -24,6 +24,8 @@ DEFAULT_SCENE_TYPES = (
     "showfloor.content.scenes.story:Story",
     "showfloor.content.scenes.quiz:Quiz",
     "showfloor.content.scenes.end:End",
+    "showfloor.content.scenes.model:ModelType",
+    "showfloor.content.scenes.panorama:Panorama",
 )
 
 

@@ -6,7 +6,7 @@
 // `reset`. Protocol: docs/protocol.md.
 
 import {Connection} from "./connection.js";
-import {fmt, h, icon, reducedMotion} from "./dom.js";
+import {fmt, h, icon, reducedMotion, setText} from "./dom.js";
 import {Keys} from "./keys.js";
 import {FrameMeter} from "./metrics.js";
 import {Narrator} from "./narration.js";
@@ -21,6 +21,7 @@ const FADE_MS = 400;
 const METRICS_EVERY = 10_000;
 const RECONNECTING_AFTER = 2000;
 const BUSY_FOR = 3000;  // an input unanswered this long frees the buttons again
+const PRESSED_AFTER = 100;  // an input unanswered this long shows its control pressed
 const A11Y_DEFAULTS = Object.freeze({captions: true, large: false, contrast: false});
 const FIT_STEPS = [1, 0.94, 0.88, 0.82, 0.76];
 
@@ -43,10 +44,13 @@ const state = {
   a11y: {...A11Y_DEFAULTS},
   busy: false,
   busyTimer: 0,
+  pressed: null,     // {el, timer, waiting: [fn]} while an input is on its way
   overlay: null,     // {el, timer, key}
   problems: [],      // reported before the connection was up
   refused: null,     // why the station refused our hello, if it did
   reported: new Map(),
+  narrated: "",      // the narration playing now (narrationOf)
+  trayKeyed: false,  // the tray's roving tabindex is set
 };
 const marks = {n: 0, pending: null, mine: new Set(), names: []};
 const meter = new FrameMeter();
@@ -127,8 +131,9 @@ function onView(msg) {
   const view = msg.view;
   if (!view || typeof view !== "object") return;
   state.viewSeq = msg.seq ?? state.viewSeq;
-  preload(msg.preload);
   draw(view, typeof msg.mark === "string" ? msg.mark : null);
+  // the next scenes' files: once this one is on screen
+  if (Array.isArray(msg.preload) && msg.preload.length) afterFrame(() => preload(msg.preload));
 }
 
 function onError(msg) {
@@ -151,6 +156,15 @@ function contentKey(view) {
   return JSON.stringify(rest);
 }
 
+// A view is drawn in three steps, so that a touch is answered in the same frame:
+//   1. now: the scene's DOM (or its words, in place), the chrome, the overlay;
+//      then the `view-*` mark. Nothing here reads layout or touches media.
+//   2. in the next animation frame, before it is painted: the `frame-*` mark,
+//      fitting long text (one measurement; more only when it overflows) and
+//      keyboard focus, so the first frame already shows the final layout.
+//   3. after that frame: narration, roving tabindex, the live region,
+//      releasing the old scene's media, preloading.
+
 function draw(view, mark) {
   unlock();
   const key = contentKey(view);
@@ -160,7 +174,7 @@ function draw(view, mark) {
     state.view = cur.view = cur.ctx.view = view;
     chrome(view);
     overlay(view);
-    drawn(view, mark);
+    drawn(view, mark, null);
     return;
   }
   const token = ++state.token;
@@ -180,6 +194,8 @@ function mount(mod, view, key, mark) {
   applyLang(view);
   if (cur && cur.mod === mod && cur.view.scene === view.scene && cur.view.type === view.type &&
       typeof mod.update === "function") {
+    // the same scene again (another language, say): change its words in place
+    const old = cur.view;
     cur.ctx.view = view;
     let done = false;
     try { done = mod.update(view, cur.ctx) === true; } catch (err) { report(err); }
@@ -187,12 +203,11 @@ function mount(mod, view, key, mark) {
       Object.assign(cur, {view, key});
       chrome(view);
       overlay(view);
-      announce(view);
-      drawn(view, mark);
+      drawn(view, mark, {scene: cur, fresh: false});
       return;
     }
+    cur.ctx.view = old;
   }
-  narrator.stop();
   const abort = new AbortController();
   const ctx = context(view, abort.signal);
   let el;
@@ -208,41 +223,83 @@ function mount(mod, view, key, mark) {
   el.dataset.type = view.type ?? "";
   if (cur) leave(cur);
   els.stage.append(el);
-  state.scene = {el, mod, view, key, ctx, abort};
+  const scene = {el, mod, view, key, ctx, abort};
+  state.scene = scene;
   chrome(view);
   overlay(view);
-  fit(el);
   if (!reducedMotion()) meter.during(FADE_MS);
-  narrate(view, el);
-  keys.refresh(el);
-  // keyboard and button-panel users land on the scene's main action; a touch
-  // screen shows no focus ring (focus simply leaves the old scene)
-  if (!state.overlay && keys.usedKeys) keys.focusFirst(el);
-  announce(view);
-  drawn(view, mark);
+  drawn(view, mark, {scene, fresh: true});
 }
 
 function leave(cur) {
   cur.abort.abort();
   try { cur.mod.dispose?.(cur.el, cur.ctx); } catch (err) { report(err); }
   const el = cur.el;
-  for (const m of el.querySelectorAll("audio, video")) stopMedia(m);
-  el.inert = true;
-  el.setAttribute("aria-hidden", "true");
-  for (const n of el.querySelectorAll("[id]")) n.removeAttribute("id");
-  el.classList.add("scene--leaving");
-  if (reducedMotion()) el.remove();
-  else setTimeout(() => el.remove(), FADE_MS + 40);
+  const media = [...el.querySelectorAll("audio, video")];
+  if (reducedMotion()) {
+    el.remove();  // a removed media element pauses by itself
+  } else {
+    el.inert = true;
+    el.setAttribute("aria-hidden", "true");
+    for (const n of el.querySelectorAll("[id]")) n.removeAttribute("id");
+    el.classList.add("scene--leaving");
+    setTimeout(() => el.remove(), FADE_MS + 40);
+  }
+  if (media.length) afterFrame(() => { for (const m of media) stopMedia(m); });
 }
 
-/** After a view is in the DOM: timing marks, then `ready` after the next frame. */
-function drawn(view, mark) {
+/** The view is in the DOM: the `view-*` mark now, the rest around the next frame. */
+function drawn(view, mark, job) {
   const mine = mark && marks.mine.has(mark);
   if (mine) perfMark(`view-${mark}`);
   requestAnimationFrame(() => {
     if (mine) perfMark(`frame-${mark}`);
+    if (job && state.scene === job.scene) {
+      fit(job.scene.el, job.fresh);
+      // keyboard and button-panel users land on the scene's main action; a touch
+      // screen shows no focus ring (focus simply leaves the old scene)
+      if (job.fresh && !state.overlay && keys.usedKeys) keys.focusFirst(job.scene.el);
+    }
     conn.send("ready", {scene: view.scene});
   });
+  if (job) afterFrame(() => settled(job));
+}
+
+/** After the first frame of a scene: sound, keyboard order, the live region. */
+function settled(job) {
+  const scene = job.scene;
+  if (state.scene !== scene) return;  // a newer view took its place already
+  const view = scene.view;
+  const sound = narrationOf(view);
+  if (job.fresh || sound !== state.narrated) {
+    state.narrated = sound;
+    narrate(view, scene.el);
+  }
+  keys.refresh(scene.el);
+  for (const fn of scene.ctx.settle()) {
+    if (scene.ctx.signal.aborted) break;
+    try { fn(); } catch (err) { report(err); }
+  }
+  announce(view);
+}
+
+const afterQueue = [];
+let afterPending = false;
+
+/** Run `fn` once the next frame has been painted (a task after it). */
+function afterFrame(fn) {
+  afterQueue.push(fn);
+  if (afterPending) return;
+  afterPending = true;
+  requestAnimationFrame(() => setTimeout(flushAfter, 0));
+  setTimeout(flushAfter, 250);  // no frames (a hidden page): do not wait for one
+}
+
+function flushAfter() {
+  afterPending = false;
+  for (const fn of afterQueue.splice(0)) {
+    try { fn(); } catch (err) { report(err); }
+  }
 }
 
 /** What a scene module gets besides its view. */
@@ -266,6 +323,8 @@ function context(view, signal) {
     problem,
     announce: (text) => say(text),
     animate: (ms) => { if (!reducedMotion()) meter.during(ms); },
+    // after ctx.send(): `fn` (a pressed or picked look) runs only if the answer is slow
+    waiting: (fn) => { if (state.pressed) state.pressed.waiting.push(fn); },
     animation: () => meter.begin(),
     captions: (media, dock) => narrator.attach(media, {dock: dock || ctx.root?.querySelector("[data-captions-dock]"),
       lang: ctx.view.lang}),
@@ -275,12 +334,31 @@ function context(view, signal) {
       signal.addEventListener("abort", () => clearTimeout(id), {once: true});
       return id;
     },
+    // after the scene's first frame (media start, say); never once it has gone
+    later: (fn) => {
+      if (signal.aborted) return;
+      if (!settledYet) later.push(fn);
+      else afterFrame(() => { if (!signal.aborted) fn(); });
+    },
   };
+  const later = [];
+  let settledYet = false;
+  Object.defineProperty(ctx, "settle", {value: () => {
+    settledYet = true;
+    return later.splice(0);
+  }});
   return ctx;
 }
 
+function narrationOf(view) {
+  return view.narration && state.role !== "control" ? `${view.narration}|${view.captions || ""}|${view.lang}` : "";
+}
+
 function narrate(view, el) {
-  if (!view.narration || state.role === "control") return;
+  if (!view.narration || state.role === "control") {
+    narrator.stop();
+    return;
+  }
   narrator.setEnabled(state.a11y.captions);
   narrator.play({
     src: assetUrl(view.narration), srcPath: view.narration,
@@ -289,20 +367,34 @@ function narrate(view, el) {
   });
 }
 
-/** Shrink a scene's text a little when a long text does not fit; scroll as a last resort. */
-function fit(el) {
-  const boxes = [...el.querySelectorAll("[data-fit]")];
+/**
+ * Shrink a scene's text a little when a long text does not fit; scroll as a
+ * last resort. One layout read when the text fits (the frame needs that
+ * layout anyway); when it does not, the first guess is the step at which the
+ * text would fit if its area shrank with the square of the type size (it
+ * shrinks a little less: margins stay), and the steps are tried from just
+ * above that guess.
+ */
+function fit(el, fresh = false) {
+  const boxes = el.querySelectorAll("[data-fit]");
   if (!boxes.length) return;
-  const over = () => boxes.some((b) => b.scrollHeight > b.clientHeight + 2 || b.scrollWidth > b.clientWidth + 2);
-  for (const b of boxes) {
-    b.classList.remove("is-scrollable");
-    b.removeAttribute("tabindex");
-    b.removeAttribute("role");
-    b.removeAttribute("aria-label");
+  if (!fresh) {
+    if (el.style.getPropertyValue("--fit")) el.style.removeProperty("--fit");
+    for (const b of boxes) {
+      if (!b.classList.contains("is-scrollable")) continue;
+      b.classList.remove("is-scrollable");
+      b.removeAttribute("tabindex");
+      b.removeAttribute("role");
+      b.removeAttribute("aria-label");
+    }
   }
-  for (const step of FIT_STEPS) {
-    el.style.setProperty("--fit", String(step));
-    if (!over()) return;
+  const ratio = overflow(boxes);
+  if (ratio <= 1) return;
+  let i = FIT_STEPS.findIndex((step) => step * step * ratio <= 1);
+  i = i < 0 ? FIT_STEPS.length - 1 : Math.max(1, i - 1);
+  for (; i < FIT_STEPS.length; i++) {
+    el.style.setProperty("--fit", String(FIT_STEPS[i]));
+    if (overflow(boxes) <= 1) return;
   }
   for (const b of boxes) {
     if (b.scrollHeight > b.clientHeight + 2) {
@@ -312,6 +404,15 @@ function fit(el) {
       b.setAttribute("aria-label", el.querySelector("[data-scene-title]")?.textContent || "text");
     }
   }
+}
+
+/** How far the most crowded box overflows (≤ 1: everything fits). */
+function overflow(boxes) {
+  let worst = 0;
+  for (const b of boxes) {
+    worst = Math.max(worst, b.scrollHeight / (b.clientHeight + 2), b.scrollWidth / (b.clientWidth + 2));
+  }
+  return worst;
 }
 
 function refit() {
@@ -347,33 +448,56 @@ function pickText(text, lang) {
   return text[lang] ?? Object.entries(text).find(([k]) => k !== "id")?.[1] ?? "";
 }
 
+/** Write an attribute only when it changes (an equal write can still restyle). */
+function setAttr(el, name, value) {
+  if (value === null) {
+    if (el.hasAttribute(name)) el.removeAttribute(name);
+  } else if (el.getAttribute(name) !== value) {
+    el.setAttribute(name, value);
+  }
+}
+
+function setData(el, name, value) {
+  if (el.dataset[name] !== value) el.dataset[name] = value;
+}
+
+function setHidden(el, hidden) {
+  if (el.hidden !== hidden) el.hidden = hidden;
+}
+
 function chrome(view) {
   applyLang(view);
-  document.body.dataset.phase = view.phase || "";
-  document.body.dataset.sceneType = view.type || "";
+  setData(document.body, "phase", view.phase || "");
+  setData(document.body, "sceneType", view.type || "");
   const title = pickText(state.exhibitTitle, view.lang);
-  els.brand.querySelector(".brand__name").textContent = title;
-  els.brand.hidden = !title || view.type === "attract";
-  els.tray.setAttribute("aria-label", t(view, "accessibility"));
+  setText(els.brand.querySelector(".brand__name"), title);
+  setHidden(els.brand, !title || view.type === "attract");
+  setAttr(els.tray, "aria-label", t(view, "accessibility"));
 
-  if (!els.status.hidden) els.status.textContent = state.refused || t(view, "reconnecting");
-  els.tray.hidden = state.role === "display";
+  if (!els.status.hidden) setText(els.status, state.refused || t(view, "reconnecting"));
+  setHidden(els.tray, state.role === "display");
   if (!els.tray.childElementCount) return;
   const langs = Array.isArray(view.languages) ? view.languages : [];
   const lang = els.tray.querySelector("[data-tray='language']");
   const other = langs.length > 1 ? langs[(langs.indexOf(view.lang) + 1) % langs.length] : null;
-  lang.hidden = !other;
-  lang.dataset.lang = other || "";
+  const shown = lang.hidden;
+  setHidden(lang, !other);
+  setData(lang, "lang", other || "");
   const langLabel = lang.querySelector(".chip__label");
-  langLabel.textContent = view.ui?.language || other || "";
-  if (other) langLabel.setAttribute("lang", other);
+  setText(langLabel, view.ui?.language || other || "");
+  if (other) setAttr(langLabel, "lang", other);
 
   const caps = els.tray.querySelector("[data-tray='captions']");
-  caps.hidden = state.role === "control";
-  caps.querySelector(".chip__label").textContent = view.ui?.captions || "Captions";
-  els.tray.querySelector("[data-tray='large'] .chip__label").textContent = t(view, "large_text");
-  els.tray.querySelector("[data-tray='contrast'] .chip__label").textContent = t(view, "high_contrast");
-  keys.refresh(els.tray.parentElement);
+  const capsShown = caps.hidden;
+  setHidden(caps, state.role === "control");
+  setText(caps.querySelector(".chip__label"), view.ui?.captions || "Captions");
+  setText(els.tray.querySelector("[data-tray='large'] .chip__label"), t(view, "large_text"));
+  setText(els.tray.querySelector("[data-tray='contrast'] .chip__label"), t(view, "high_contrast"));
+  // the tray's one Tab stop moves only when a chip came or went
+  if (shown !== lang.hidden || capsShown !== caps.hidden || !state.trayKeyed) {
+    state.trayKeyed = true;
+    keys.refresh(els.tray.parentElement);
+  }
 }
 
 function buildTray() {
@@ -397,6 +521,7 @@ function buildTray() {
   const contrast = chip("contrast", "contrast", false);
   contrast.addEventListener("click", () => setA11y({contrast: !state.a11y.contrast}));
   els.tray.replaceChildren(language, captions, large, contrast);
+  state.trayKeyed = false;
 }
 
 function setA11y(change) {
@@ -497,6 +622,7 @@ function svgCircle() {
 function onReset() {
   state.token++;
   narrator.stop();
+  state.narrated = "";
   closeOverlay(false);
   const cur = state.scene;
   if (cur) {
@@ -543,53 +669,72 @@ function perfMark(name) {
 }
 
 /** The moment of the touch (or key press) that will send an input. */
-function touched() {
+function touched(el) {
   const m = newMark();
   perfMark(`touch-${m}`);
-  marks.pending = {m, at: performance.now()};
+  marks.pending = {m, at: performance.now(), el};
 }
 
 function takeMark() {
   const p = marks.pending;
   marks.pending = null;
-  if (p && performance.now() - p.at < 1500) return p.m;
+  if (p && performance.now() - p.at < 1500) return p;
   const m = newMark();
   perfMark(`touch-${m}`);
-  return m;
+  return {m, el: null};
 }
 
 /** Send an engine input. False when it cannot go (display role, not connected, busy). */
 function sendInput(input) {
   if (state.role === "display" || !state.welcome || !conn.open || state.busy) return false;
-  const mark = takeMark();
+  const {m: mark, el} = takeMark();
   marks.mine.add(mark);
   if (marks.mine.size > 100) marks.mine.delete(marks.mine.values().next().value);
   if (!conn.send("input", {input, mark})) return false;
-  lock();
+  lock(el);
   return true;
 }
 
-function lock() {
+// While an input is on its way the page ignores further presses (a double tap
+// sends one input). Nothing is drawn for it: the station answers within a
+// millisecond or two, and a style change here would only cost the frame that
+// shows the answer.
+function lock(el) {
   state.busy = true;
-  document.body.classList.add("is-busy");
   clearTimeout(state.busyTimer);
   state.busyTimer = setTimeout(unlock, BUSY_FOR);
+  const pressed = {el, waiting: [], timer: 0};
+  pressed.timer = setTimeout(() => {
+    if (state.pressed !== pressed) return;
+    // a slow answer: show which control is waiting for it
+    if (pressed.el?.isConnected) pressed.el.dataset.pressed = "";
+    for (const fn of pressed.waiting.splice(0)) {
+      try { fn(); } catch (err) { report(err); }
+    }
+  }, PRESSED_AFTER);
+  state.pressed = pressed;
 }
 
 function unlock() {
+  if (!state.busy) return;
   state.busy = false;
   clearTimeout(state.busyTimer);
-  document.body.classList.remove("is-busy");
+  const pressed = state.pressed;
+  state.pressed = null;
+  if (pressed) {
+    clearTimeout(pressed.timer);
+    if (pressed.el && pressed.el.hasAttribute("data-pressed")) pressed.el.removeAttribute("data-pressed");
+  }
 }
 
 document.addEventListener("pointerdown", (e) => {
   const target = e.target instanceof Element ? e.target.closest("[data-sends]") : null;
-  if (target && !target.disabled && !state.busy) touched();
+  if (target && !target.disabled && !state.busy) touched(target);
 }, true);
 document.addEventListener("keydown", (e) => {
   if ((e.key !== "Enter" && e.key !== " ") || e.defaultPrevented) return;
   const target = document.activeElement?.closest?.("[data-sends]");
-  if (target && !target.disabled && !state.busy && !e.repeat) touched();
+  if (target && !target.disabled && !state.busy && !e.repeat) touched(target);
 }, true);
 
 // -- assets, preloading, problems ------------------------------------------------------
@@ -679,6 +824,7 @@ window.addEventListener("unhandledrejection", (e) => {
 function showProblems(list) {
   const items = Array.isArray(list) ? list : [];
   narrator.stop();
+  state.narrated = "";
   const view = state.view || {lang: document.documentElement.lang};
   const el = h("section", {class: "scene problems", "aria-labelledby": "scene-title"},
     h("div", {class: "problems__card"},

@@ -68,6 +68,15 @@ export function nextFrame(fn) {
   return new Promise((resolve) => requestAnimationFrame((t) => { if (fn) fn(t); resolve(t); }));
 }
 
+const motion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
 export function reducedMotion() {
-  return window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  return motion.matches;
+}
+
+/** Set an element's text only when it differs (an equal write still relayouts and repaints). */
+export function setText(el, text) {
+  if (!el) return;
+  const value = text === null || text === undefined ? "" : String(text);
+  if (el.textContent !== value) el.textContent = value;
 }

@@ -21,23 +21,39 @@ export class Narrator {
     this.problem = problem;
     this.enabled = true;   // the captions toggle
     this.media = null;     // the element whose cues are shown
-    this.owned = null;     // the <audio> we made (narration), stopped and dropped on stop()
+    this.audio = null;     // the one <audio> narration plays in (made once, reused)
+    this.srcPath = null;   // what it plays (for problem reports)
+    this.gen = 0;          // bumped by every play() and stop()
     this.cleanup = [];
+    this.current = "";
     this.text = h("p", {class: "captions__text", lang: ""});
     this.bar = h("div", {class: "captions", "data-state": "off"}, this.text);
   }
 
+  /** The narration element (kept in the caption home; an <audio> draws nothing). */
+  element() {
+    if (!this.audio) {
+      const audio = h("audio", {preload: "auto", class: "narration", "data-narration": ""});
+      audio.addEventListener("error", () => {
+        if (audio.getAttribute("src")) this.problem("media", this.srcPath, "narration could not be played");
+      });
+      this.home.append(audio);
+      this.audio = audio;
+    }
+    return this.audio;
+  }
+
   /** Play narration `src` (URL) with captions `vtt` (URL, optional) in `lang`. */
   play({src, vtt, lang, dock, srcPath, vttPath}) {
-    this.stop();
-    const audio = h("audio", {preload: "auto", class: "narration", "data-narration": ""});
-    audio.src = src;
-    this.owned = audio;
+    this.detach();
+    this.gen += 1;
+    const audio = this.element();
+    for (const t of audio.querySelectorAll("track")) t.remove();
     if (vtt) audio.append(this.track(vtt, lang, vttPath));
-    audio.addEventListener("error", () => {
-      this.problem("media", srcPath || src, "narration could not be played");
-    }, {once: true});
-    (dock || this.home).append(audio);
+    this.srcPath = srcPath || src;
+    // a new src drops the old one and loads the new (no pause() or load() of our own)
+    if (audio.getAttribute("src") !== src) audio.src = src;
+    else audio.currentTime = 0;
     this.follow(audio, {dock, lang});
     const started = audio.play();
     if (started && typeof started.catch === "function") {
@@ -65,13 +81,16 @@ export class Narrator {
   follow(media, {dock, lang}) {
     this.media = media;
     this.lang = lang || document.documentElement.lang;
-    this.text.setAttribute("lang", this.lang);
+    if (this.text.getAttribute("lang") !== this.lang) this.text.setAttribute("lang", this.lang);
     this.show("");
-    (dock || this.home).append(this.bar);
+    const home = dock || this.home;
+    if (this.bar.parentNode !== home) home.append(this.bar);
+    const hooked = new Set();
     const hookTrack = (track) => {
-      if (!track || (track.kind !== "captions" && track.kind !== "subtitles")) return;
+      if (!track || hooked.has(track) || (track.kind !== "captions" && track.kind !== "subtitles")) return;
+      hooked.add(track);
       track.mode = "hidden";  // we draw the cues
-      const onCue = () => this.show(cueText(track.activeCues, this.lang));
+      const onCue = () => { if (this.media === media) this.show(cueText(track.activeCues, this.lang)); };
       track.addEventListener("cuechange", onCue);
       this.cleanup.push(() => track.removeEventListener("cuechange", onCue));
     };
@@ -87,9 +106,11 @@ export class Narrator {
   }
 
   show(text) {
+    const state = text && this.enabled ? "on" : "off";
+    if (text === this.current && this.bar.dataset.state === state) return;
     this.current = text;
-    this.text.textContent = text;
-    this.bar.dataset.state = text && this.enabled ? "on" : "off";
+    if (this.text.textContent !== text) this.text.textContent = text;
+    if (this.bar.dataset.state !== state) this.bar.dataset.state = state;
   }
 
   setEnabled(on) {
@@ -97,23 +118,33 @@ export class Narrator {
     this.show(this.current || "");
   }
 
-  /** Stop narration and take the bar away. */
-  stop() {
+  /** Stop following cues and take the bar away (cheap: no media calls). */
+  detach() {
     for (const fn of this.cleanup.splice(0)) fn();
-    if (this.owned) {
-      const audio = this.owned;
-      this.owned = null;
-      try {
-        audio.pause();
-        audio.removeAttribute("src");
-        for (const t of audio.querySelectorAll("track")) t.remove();
-        audio.load();
-      } catch { /* already gone */ }
-      audio.remove();
-    }
     this.media = null;
     this.show("");
     this.bar.remove();
+  }
+
+  /**
+   * Stop narration and take the bar away. The sound stops now; the element
+   * lets go of its source a moment later, off the path of the next frame.
+   */
+  stop() {
+    this.detach();
+    this.gen += 1;
+    const audio = this.audio;
+    if (!audio || !audio.getAttribute("src")) return;
+    try { audio.pause(); } catch { /* gone already */ }
+    const gen = this.gen;
+    setTimeout(() => {
+      if (gen !== this.gen) return;  // playing something else by now
+      try {
+        audio.removeAttribute("src");
+        for (const t of audio.querySelectorAll("track")) t.remove();
+        audio.load();
+      } catch { /* gone already */ }
+    }, 0);
   }
 }
 

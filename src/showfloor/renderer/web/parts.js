@@ -62,3 +62,10 @@ export function paragraphs(text, className = "body") {
 export function letter(i) {
   return String.fromCharCode(65 + (i % 26));
 }
+
+/** Whether two lists of choices have the same ids in the same order (the same buttons). */
+export function sameIds(a, b) {
+  const x = Array.isArray(a) ? a : [];
+  const y = Array.isArray(b) ? b : [];
+  return x.length === y.length && x.every((c, i) => c?.id === y[i]?.id);
+}

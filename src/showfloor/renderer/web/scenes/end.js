@@ -1,10 +1,13 @@
 // The end of a visit: thanks, a closing message, and the way back. The
 // station returns to the attract loop after `duration` seconds, or at a touch.
 
-import {h, icon} from "../dom.js";
+import {h, icon, setText} from "../dom.js";
 import {actions, button, paragraphs, title} from "../parts.js";
 
+const shown = new WeakMap();  // ctx → the view its scene shows
+
 export function render(view, ctx) {
+  shown.set(ctx, view);
   const root = h("section", {class: `end role-${ctx.role}`, "aria-labelledby": "scene-title"});
   if (view.image) root.append(h("div", {class: "end__art", "aria-hidden": "true"}, ctx.image(view.image)));
   else root.append(h("div", {class: "end__glow", "aria-hidden": "true"}));
@@ -29,4 +32,22 @@ export function render(view, ctx) {
     }, {signal: ctx.signal});
   }
   return root;
+}
+
+/** The same ending in another language: new words; the way-back timer keeps running. */
+export function update(view, ctx) {
+  const old = shown.get(ctx);
+  const card = ctx.root?.querySelector(".end__card");
+  if (!old || !card || old.image !== view.image || old.duration !== view.duration) return false;
+  const heading = card.querySelector("[data-scene-title]");
+  const body = card.querySelector(".body--end");
+  const nextHeading = title(view.title, "title title--end");
+  const nextBody = paragraphs(view.text, "body body--end");
+  // the same parts, or draw anew
+  if (Boolean(heading) !== Boolean(nextHeading) || Boolean(body) !== Boolean(nextBody)) return false;
+  heading?.replaceWith(nextHeading);
+  body?.replaceWith(nextBody);
+  setText(card.querySelector(".actions .btn__label"), view.ui?.restart || "Back to start");
+  shown.set(ctx, view);
+  return true;
 }

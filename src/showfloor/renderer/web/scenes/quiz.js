@@ -3,10 +3,14 @@
 // page only shows it. A visitor's selection lives in the DOM of this scene
 // and nowhere else.
 
-import {fmt, h, icon} from "../dom.js";
-import {actions, button, letter, sourceLine} from "../parts.js";
+import {fmt, h, icon, setText} from "../dom.js";
+import {actions, button, letter, sameIds, sourceLine} from "../parts.js";
+
+const shown = new WeakMap();   // ctx → the view its scene shows
+const timers = new WeakMap();  // ctx → repaint the time-left label
 
 export function render(view, ctx) {
+  shown.set(ctx, view);
   const stage = view.stage || "question";
   const root = h("section", {class: `quiz quiz--${stage} role-${ctx.role}`, "aria-labelledby": "scene-title"});
   root.append(head(view, ctx));
@@ -14,6 +18,76 @@ export function render(view, ctx) {
   else if (stage === "feedback") root.append(feedback(view, ctx));
   else root.append(question(view, ctx));
   return root;
+}
+
+/**
+ * The same question, feedback or summary in another language: new words in
+ * place, so a half-made selection, the focus and the timer stay as they are.
+ * Anything else (another question, another stage) is drawn anew.
+ */
+export function update(view, ctx) {
+  const old = shown.get(ctx);
+  const root = ctx.root;
+  if (!old || !root) return false;
+  const stage = view.stage || "question";
+  if ((old.stage || "question") !== stage) return false;
+  for (const k of ["count", "index", "score", "time_limit", "percent", "passed", "correct", "max"]) {
+    if (old[k] !== view[k]) return false;
+  }
+  const q = view.question || {};
+  const was = old.question || {};
+  if (stage !== "summary" && (q.id !== was.id || q.kind !== was.kind || q.image !== was.image ||
+      !sameIds(q.choices, was.choices))) return false;
+  if (stage === "feedback" && !sameAnswer(old.answer, view.answer)) return false;
+  const headEl = root.querySelector(".quiz__head");
+  if (!headEl) return false;
+  if (stage === "question" && !updateQuestion(view, ctx, root)) return false;
+  if (stage === "feedback" && !updateFeedback(view, ctx, root)) return false;
+  if (stage === "summary" && !updateSummary(view, ctx, root)) return false;
+  headEl.replaceWith(head(view, ctx));
+  shown.set(ctx, view);
+  return true;
+}
+
+function sameAnswer(a = {}, b = {}) {
+  const ids = (x) => JSON.stringify([x?.choices || [], x?.right || [], Boolean(x?.correct),
+    Boolean(x?.timed_out)]);
+  return ids(a) === ids(b);
+}
+
+function updateQuestion(view, ctx, root) {
+  const q = view.question || {};
+  const ask = root.querySelector(".quiz__ask");
+  if (!ask) return false;
+  setText(ask.querySelector(".quiz__prompt"), q.prompt || "");
+  setText(ask.querySelector(".hint"), ctx.t("choose_all"));
+  const texts = ask.querySelectorAll(".choice__text");
+  (q.choices || []).forEach((c, i) => setText(texts[i], c.text));
+  setText(root.querySelector(".quiz__col .actions .btn__label"), view.ui?.check || "Check answer");
+  timers.get(ctx)?.();
+  return true;
+}
+
+function updateFeedback(view, ctx, root) {
+  const ask = root.querySelector(".quiz__ask--review");
+  const text = root.querySelector(".feedback__text");
+  if (!ask || !text) return false;
+  const parts = feedbackParts(view, ctx);
+  ask.replaceWith(parts.ask);
+  text.replaceWith(parts.text);
+  setText(root.querySelector(".feedback .actions .btn__label"), view.ui?.next || "Continue");
+  ctx.later?.(() => ctx.announce(parts.said));
+  return true;
+}
+
+function updateSummary(view, ctx, root) {
+  const line = root.querySelector(".summary__line");
+  const score = root.querySelector(".summary__score");
+  if (!line || !score) return false;
+  setText(line, summaryLine(view, ctx));
+  score.replaceWith(summaryScore(view));
+  setText(root.querySelector(".summary .actions .btn__label"), view.ui?.next || "Continue");
+  return true;
 }
 
 function head(view, ctx) {
@@ -78,8 +152,11 @@ function question(view, ctx) {
           return;
         }
         if (ctx.send({type: "answer", question: q.id, choices: [c.id]})) {
-          b.classList.add("is-picked");
-          list.classList.add("is-answered");
+          // the feedback is the answer; the pick shows only if it is slow to come
+          ctx.waiting(() => {
+            b.classList.add("is-picked");
+            list.classList.add("is-answered");
+          });
         }
       });
       list.append(b);
@@ -113,16 +190,33 @@ function timer(view, ctx) {
     h("span", {class: "timer__track", "aria-hidden": "true"}, h("span", {class: "timer__fill"})),
     label);
   const started = performance.now();
-  const tick = () => {
+  const paint = () => {
     const left = Math.max(0, total - Math.floor((performance.now() - started) / 1000));
-    label.textContent = fmt(ctx.t("time_left"), {seconds: left});
-    if (left > 0 && !ctx.signal.aborted) ctx.timer(tick, 1000 - ((performance.now() - started) % 1000));
+    setText(label, fmt(ctx.t("time_left"), {seconds: left}));
+    return left;
   };
+  const tick = () => {
+    if (paint() > 0 && !ctx.signal.aborted) ctx.timer(tick, 1000 - ((performance.now() - started) % 1000));
+  };
+  timers.set(ctx, paint);
   tick();
   return bar;
 }
 
 function feedback(view, ctx) {
+  const parts = feedbackParts(view, ctx);
+  const card = h("div", {class: `feedback feedback--${parts.mood}`},
+    parts.text,
+    actions(ctx, button(ctx, {label: view.ui?.next || "Continue", iconName: "arrow",
+      input: {type: "advance"}})));
+  // the scene says its feedback (after its first frame is out)
+  if (ctx.later) ctx.later(() => ctx.announce(parts.said));
+  else ctx.announce(parts.said);
+  return h("div", {class: "quiz__main quiz__main--feedback"}, parts.ask, card);
+}
+
+/** The feedback's words: the question under review, and the verdict with its reasons. */
+function feedbackParts(view, ctx) {
   const q = view.question || {};
   const a = view.answer || {};
   const right = new Set(a.right || []);
@@ -150,19 +244,15 @@ function feedback(view, ctx) {
   const mood = a.timed_out ? "timeout" : a.correct ? "correct" : "incorrect";
   const badge = a.timed_out ? view.ui?.timed_out : a.correct ? view.ui?.correct : view.ui?.incorrect;
   const said = (a.feedback || []).filter(Boolean);
-  const card = h("div", {class: `feedback feedback--${mood}`},
-    h("div", {class: "feedback__text", "data-fit": ""},
-      h("h2", {class: "feedback__badge"},
-        h("span", {class: "feedback__icon", "aria-hidden": "true"},
-          icon(mood === "correct" ? "check" : mood === "timeout" ? "clock" : "bulb", "icon")),
-        h("span", {}, badge || "")),
-      said.map((text) => h("p", {class: "feedback__said"}, text)),
-      a.explanation ? h("p", {class: "feedback__why"}, a.explanation) : null,
-      sourceLine(ctx, q.source)),
-    actions(ctx, button(ctx, {label: view.ui?.next || "Continue", iconName: "arrow",
-      input: {type: "advance"}})));
-  ctx.announce([badge, ...said].filter(Boolean).join(" "));
-  return h("div", {class: "quiz__main quiz__main--feedback"}, ask, card);
+  const text = h("div", {class: "feedback__text", "data-fit": ""},
+    h("h2", {class: "feedback__badge"},
+      h("span", {class: "feedback__icon", "aria-hidden": "true"},
+        icon(mood === "correct" ? "check" : mood === "timeout" ? "clock" : "bulb", "icon")),
+      h("span", {}, badge || "")),
+    said.map((t) => h("p", {class: "feedback__said"}, t)),
+    a.explanation ? h("p", {class: "feedback__why"}, a.explanation) : null,
+    sourceLine(ctx, q.source));
+  return {ask, text, mood, said: [badge, ...said].filter(Boolean).join(" ")};
 }
 
 function summary(view, ctx) {
@@ -173,18 +263,26 @@ function summary(view, ctx) {
     style: {"--dash": `${(c * percent) / 100} ${c}`, "--circ": `${c}`}},
   svgRing(r),
   h("span", {class: "ring__value"}, String(percent), h("small", {}, "%")));
-  const line = fmt(ctx.t("summary"), {correct: view.correct ?? 0, count: view.count ?? 0});
   const card = h("div", {class: "summary", "data-fit": ""},
     ring,
     h("div", {class: "summary__words"},
-      h("h1", {id: "scene-title", class: "summary__line", "data-scene-title": ""}, line),
-      h("p", {class: "summary__score"},
-        h("span", {}, view.ui?.score || "Score"),
-        h("strong", {}, `${view.score ?? 0} / ${view.max ?? 0}`),
-        h("span", {class: "sr-only"}, ` (${percent}%)`)),
+      h("h1", {id: "scene-title", class: "summary__line", "data-scene-title": ""}, summaryLine(view, ctx)),
+      summaryScore(view),
       actions(ctx, button(ctx, {label: view.ui?.next || "Continue", iconName: "arrow",
         input: {type: "advance"}}))));
   return card;
+}
+
+function summaryLine(view, ctx) {
+  return fmt(ctx.t("summary"), {correct: view.correct ?? 0, count: view.count ?? 0});
+}
+
+function summaryScore(view) {
+  const percent = Math.max(0, Math.min(100, Math.round(Number(view.percent) || 0)));
+  return h("p", {class: "summary__score"},
+    h("span", {}, view.ui?.score || "Score"),
+    h("strong", {}, `${view.score ?? 0} / ${view.max ?? 0}`),
+    h("span", {class: "sr-only"}, ` (${percent}%)`));
 }
 
 function svgRing(r) {

@@ -1,10 +1,13 @@
 // A story scene: an illustration, the story so far, and the visitor's
 // choices (one button each). Display surfaces list the choices as text.
 
-import {h} from "../dom.js";
-import {paragraphs, title} from "../parts.js";
+import {h, setText} from "../dom.js";
+import {paragraphs, sameIds, title} from "../parts.js";
+
+const shown = new WeakMap();  // ctx → the view its scene shows
 
 export function render(view, ctx) {
+  shown.set(ctx, view);
   const choices = Array.isArray(view.choices) ? view.choices : [];
   const root = h("section", {class: `story scene-grid role-${ctx.role}`, "aria-labelledby": "scene-title"});
   const art = h("div", {class: "frame story__art", "data-captions-dock": ""}, ctx.image(view.image));
@@ -12,6 +15,19 @@ export function render(view, ctx) {
     title(view.title), paragraphs(view.text, "body body--story"));
   root.append(art, h("div", {class: "panel story__panel"}, text), list(choices, ctx));
   return root;
+}
+
+/** The same story scene in another language: new words, the same buttons (and focus). */
+export function update(view, ctx) {
+  const old = shown.get(ctx);
+  const root = ctx.root;
+  const text = root?.querySelector(".story__text");
+  if (!old || !text || old.image !== view.image || !sameIds(old.choices, view.choices)) return false;
+  text.replaceChildren(...[title(view.title), paragraphs(view.text, "body body--story")].filter(Boolean));
+  const labels = root.querySelectorAll(".story__choices .choice__text");
+  (view.choices || []).forEach((c, i) => setText(labels[i], c.label));
+  shown.set(ctx, view);
+  return true;
 }
 
 function list(choices, ctx) {
@@ -28,7 +44,8 @@ function list(choices, ctx) {
     h("span", {class: "choice__mark", "aria-hidden": "true"}),
     h("span", {class: "choice__text"}, c.label));
     b.addEventListener("click", () => {
-      if (ctx.send({type: "choose", choice: c.id})) b.classList.add("is-picked");
+      // the next scene is the answer; the pick shows only if it is slow to come
+      if (ctx.send({type: "choose", choice: c.id})) ctx.waiting(() => b.classList.add("is-picked"));
     });
     return b;
   }));
