@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RENDERER := src/showfloor/renderer
 NODE_STAMP := $(RENDERER)/node_modules/.installed
+VALIDATOR := src/showfloor/content/validator
+VALIDATOR_STAMP := $(VALIDATOR)/node_modules/.installed
 PORT ?= 8700
 
 .PHONY: demo test lint unit bench setup browser clean
@@ -22,7 +24,11 @@ $(NODE_STAMP): $(RENDERER)/package.json $(RENDERER)/package-lock.json
 	cd $(RENDERER) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
-setup: $(STAMP) $(NODE_STAMP)
+$(VALIDATOR_STAMP): $(VALIDATOR)/package.json $(VALIDATOR)/package-lock.json
+	cd $(VALIDATOR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(VALIDATOR_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP) $(VALIDATOR_STAMP)
 
 browser:
 	@sh scripts/ensure-browser.sh
@@ -49,4 +55,4 @@ bench: setup browser
 	$(BIN)/python bench/station_memory.py
 
 clean:
-	rm -rf $(VENV) $(RENDERER)/node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(RENDERER)/node_modules $(VALIDATOR)/node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -93,6 +93,8 @@ class Station:
         if p.language and p.language in exhibit.languages and p.language != \
                 exhibit.default_language:
             exhibit = exhibit.model_copy(update={"default_language": p.language})
+        if p.start and exhibit.scene(p.start) is not None and p.start != exhibit.start:
+            exhibit = exhibit.model_copy(update={"start": p.start})
         root = self.root
         engine = Engine(exhibit, clock=self.clock,
                         media_length=lambda path: media_duration(root, path),
@@ -193,6 +195,9 @@ class Station:
             "surface": {"id": surface.id, "role": surface.role},
             "display": p.display,
             "orientation": p.orientation,
+            "pyramid": p.pyramid.model_dump(),
+            "fan": p.fan.model_dump(),
+            "vr": p.vr.model_dump(),
             "exhibit": {"id": ex.id, "version": ex.version, "title": dict(ex.title),
                         "sources": [{"id": s.id, "name": s.name, "url": s.url}
                                     for s in ex.sources]},

@@ -57,6 +57,32 @@ class Kiosk(Model):
         "(long-running pages leak memory); 0: never.")
 
 
+class Pyramid(Model):
+    """A Pepper's-ghost pyramid: four views, 90° apart, mirrored for the glass."""
+
+    faces: Literal[3, 4] = 4
+    gap: Annotated[float, Field(ge=0, le=0.45, description="Empty centre, as a share of the "
+                                "shorter screen side.")] = 0.2
+    mirror: bool = True
+    size: Annotated[float, Field(gt=0, le=1, description="Share of the screen's shorter side "
+                                 "the four views fill.")] = 1.0
+
+
+class Fan(Model):
+    """A hologram fan or transparent OLED: pure black, no interface, content centred."""
+
+    diameter: Annotated[float, Field(gt=0, le=1, description="Share of the screen's shorter "
+                                     "side the content fills.")] = 1.0
+
+
+class VR(Model):
+    """Comfort defaults for headsets."""
+
+    model_size: Annotated[float, Field(gt=0.05, le=3, description="Metres across.")] = 0.5
+    height: Annotated[float, Field(gt=0.2, le=2.5, description="Metres above the floor.")] = 1.1
+    dwell: Annotated[float, Field(ge=0.3, le=5, description="Seconds of gaze that select.")] = 1.2
+
+
 class StationProfile(Model):
     station: StationId
     exhibit: Annotated[str, Field(min_length=1)] = "."
@@ -67,6 +93,11 @@ class StationProfile(Model):
     surfaces: Annotated[list[Surface], Field(min_length=1)] = Field(
         default_factory=lambda: [Surface(id="main")])
     kiosk: Kiosk = Field(default_factory=Kiosk)
+    start: Id | None = Field(default=None, description="The scene a visit starts at "
+                             "(default: the exhibit's start), e.g. an organ station's model.")
+    pyramid: Pyramid = Field(default_factory=Pyramid)
+    fan: Fan = Field(default_factory=Fan)
+    vr: VR = Field(default_factory=VR)
 
     @model_validator(mode="after")
     def _unique_surfaces(self) -> StationProfile:
@@ -138,6 +169,17 @@ def lint_profile(path: Path, display: str, exhibit_root: Path | None,
     if languages is not None and profile.language and profile.language not in languages:
         at(("language",), "error", f"language '{profile.language}' is not one of the "
            f"exhibit's languages ({', '.join(languages)})", f"use one of {', '.join(languages)}")
+    if profile.start is not None and exhibit_root is not None and \
+            (target / "exhibit.yaml").is_file():
+        from showfloor.content.load import load as load_exhibit
+
+        ex = load_exhibit(target).exhibit
+        if ex is not None and ex.scene(profile.start) is None:
+            import difflib
+
+            near = difflib.get_close_matches(profile.start, [s.id for s in ex.scenes], n=1)
+            at(("start",), "error", f"start scene '{profile.start}' is not in the exhibit",
+               f"did you mean '{near[0]}'?" if near else None)
     if all(s.role == "display" for s in profile.surfaces):
         at(("surfaces",), "warning", "every surface is a display: visitors cannot touch "
            "anything", "add a surface with role control or kiosk")
