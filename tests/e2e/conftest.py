@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from station._support import DEMO, RunningStation, start_station
+
 from ._browser import ARGS, CHROMIUM
 
 

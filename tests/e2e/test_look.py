@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
 from playwright.sync_api import Browser, Page
+
 from station._support import DEMO, RunningStation, start_station
 
 from ._browser import LANDSCAPE, PORTRAIT, axe, open_surface, press, settle, view, wait_for
@@ -77,8 +77,8 @@ def _right_answer(q: dict[str, Any]) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def shots_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield tmp_path_factory.mktemp("shots")
+def shots_station(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("shots")
 
 
 def _station(tmp: Path, screen: str) -> RunningStation:

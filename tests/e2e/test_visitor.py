@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page
+
 from station._support import DEMO, RunningStation, start_station
 
 from ._browser import advance, open_surface, press, state, view, wait_for

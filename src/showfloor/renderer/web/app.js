@@ -13,6 +13,7 @@ import {Narrator} from "./narration.js";
 import {watchIndexedDB, wipeStorage} from "./privacy.js";
 import * as scenes from "./scenes/index.js";
 import {t} from "./strings.js";
+import {setDisplay} from "./three/display.js";
 
 const SURFACE = new URLSearchParams(location.search).get("surface") || "main";
 const BOOT = Math.random().toString(36).slice(2, 8);  // marks are unique per page load
@@ -104,6 +105,7 @@ function onMessage(msg) {
 function onWelcome(msg) {
   state.welcome = msg;
   state.refused = null;
+  setDisplay(msg);  // display kind (touch, vr, holograms…) for the 3-D scenes: three/display.js
   const role = msg.surface?.role;
   state.role = ROLES.has(role) ? role : "kiosk";
   document.body.dataset.role = state.role;
@@ -235,17 +237,24 @@ function leave(cur) {
   cur.abort.abort();
   try { cur.mod.dispose?.(cur.el, cur.ctx); } catch (err) { report(err); }
   const el = cur.el;
-  const media = [...el.querySelectorAll("audio, video")];
+  for (const n of el.querySelectorAll("[id]")) n.removeAttribute("id");  // the new scene's now
   if (reducedMotion()) {
-    el.remove();  // a removed media element pauses by itself
+    // gone from the next frame on; taking the nodes out (and letting go of
+    // their media) is work for after that frame
+    el.hidden = true;
+    afterFrame(() => drop(el));
   } else {
     el.inert = true;
     el.setAttribute("aria-hidden", "true");
-    for (const n of el.querySelectorAll("[id]")) n.removeAttribute("id");
     el.classList.add("scene--leaving");
-    setTimeout(() => el.remove(), FADE_MS + 40);
+    afterFrame(() => { for (const m of el.querySelectorAll("audio, video")) m.pause(); });
+    setTimeout(() => drop(el), FADE_MS + 40);
   }
-  if (media.length) afterFrame(() => { for (const m of media) stopMedia(m); });
+}
+
+function drop(el) {
+  for (const m of el.querySelectorAll("audio, video")) stopMedia(m);
+  el.remove();
 }
 
 /** The view is in the DOM: the `view-*` mark now, the rest around the next frame. */
@@ -283,23 +292,23 @@ function settled(job) {
   announce(view);
 }
 
-const afterQueue = [];
-let afterPending = false;
+let afterBatch = null;  // the functions waiting for the next frame to be painted
 
-/** Run `fn` once the next frame has been painted (a task after it). */
+/** Run `fn` once the next frame has been painted (in a task right after it). */
 function afterFrame(fn) {
-  afterQueue.push(fn);
-  if (afterPending) return;
-  afterPending = true;
-  requestAnimationFrame(() => setTimeout(flushAfter, 0));
-  setTimeout(flushAfter, 250);  // no frames (a hidden page): do not wait for one
-}
-
-function flushAfter() {
-  afterPending = false;
-  for (const fn of afterQueue.splice(0)) {
-    try { fn(); } catch (err) { report(err); }
+  if (!afterBatch) {
+    const batch = [];
+    const run = () => {
+      if (afterBatch === batch) afterBatch = null;
+      for (const f of batch.splice(0)) {
+        try { f(); } catch (err) { report(err); }
+      }
+    };
+    afterBatch = batch;
+    requestAnimationFrame(() => setTimeout(run, 0));
+    setTimeout(run, 250);  // no frames come (a hidden page): do not wait for one
   }
+  afterBatch.push(fn);
 }
 
 /** What a scene module gets besides its view. */
@@ -370,10 +379,9 @@ function narrate(view, el) {
 /**
  * Shrink a scene's text a little when a long text does not fit; scroll as a
  * last resort. One layout read when the text fits (the frame needs that
- * layout anyway); when it does not, the first guess is the step at which the
- * text would fit if its area shrank with the square of the type size (it
- * shrinks a little less: margins stay), and the steps are tried from just
- * above that guess.
+ * layout anyway); when it does not, the first step tried is the one at which
+ * the text would fit if its area shrank with the square of the type size,
+ * and the search walks up or down from there (two or three layouts, not five).
  */
 function fit(el, fresh = false) {
   const boxes = el.querySelectorAll("[data-fit]");
@@ -390,11 +398,21 @@ function fit(el, fresh = false) {
   }
   const ratio = overflow(boxes);
   if (ratio <= 1) return;
-  let i = FIT_STEPS.findIndex((step) => step * step * ratio <= 1);
-  i = i < 0 ? FIT_STEPS.length - 1 : Math.max(1, i - 1);
-  for (; i < FIT_STEPS.length; i++) {
+  const fits = (k) => {
+    el.style.setProperty("--fit", String(FIT_STEPS[k]));
+    return overflow(boxes) <= 1;
+  };
+  // the largest step that fits, as the old step-by-step search found it, in
+  // fewer layouts: start at the guess, then walk up or down from there
+  const guess = FIT_STEPS.findIndex((step) => step * step * ratio <= 1);
+  let i = guess < 0 ? FIT_STEPS.length - 1 : guess;  // never 0: the text does not fit at 1
+  if (fits(i)) {
+    while (i > 1 && fits(i - 1)) i -= 1;
     el.style.setProperty("--fit", String(FIT_STEPS[i]));
-    if (overflow(boxes) <= 1) return;
+    return;
+  }
+  while (++i < FIT_STEPS.length) {
+    if (fits(i)) return;
   }
   for (const b of boxes) {
     if (b.scrollHeight > b.clientHeight + 2) {

@@ -1,13 +1,16 @@
 // The WebSocket to the station (docs/protocol.md, version 1).
 //
 // Every message carries `v: 1` and a `seq` that increases by one per message
-// in each direction of a connection. After a drop the page reconnects with
-// backoff (250 ms doubling to 5 s, with a little jitter) and says `hello`
-// again with `resume` (the seq of the last view it drew).
+// in each direction of a connection. After a drop the page tries again every
+// 250 ms for the first 20 s of the outage (a station restart takes well under
+// that, and the kiosk should be back the moment it is), then backs off
+// (doubling to 5 s, with a little jitter); once back it says `hello` again
+// with `resume` (the seq of the last view it drew).
 
 export const PROTOCOL = 1;
 const MIN_DELAY = 250;
 const MAX_DELAY = 5000;
+const STEADY_FOR = 20_000;  // ms of an outage with a try every MIN_DELAY
 
 export class Connection {
   /**
@@ -26,6 +29,7 @@ export class Connection {
     this.seqOut = 0;  // last seq sent on this connection
     this.seqIn = 0;   // last seq received on this connection
     this.delay = MIN_DELAY;
+    this.downSince = 0;  // when the outage began (performance.now()); 0 while up
     this.timer = 0;
     this.state = "closed";
   }
@@ -60,7 +64,10 @@ export class Connection {
       }
       if (!msg || typeof msg !== "object") return;
       if (typeof msg.seq === "number") this.seqIn = msg.seq;
-      if (msg.type === "welcome") this.delay = MIN_DELAY;  // a good connection: start over
+      if (msg.type === "welcome") {  // a good connection: the next outage starts over
+        this.delay = MIN_DELAY;
+        this.downSince = 0;
+      }
       this.onMessage(msg);
     });
     ws.addEventListener("close", () => {
@@ -74,9 +81,15 @@ export class Connection {
 
   retry() {
     clearTimeout(this.timer);
+    const now = performance.now();
+    if (!this.downSince) this.downSince = now;
     const jitter = 0.8 + Math.random() * 0.4;
-    const wait = Math.min(MAX_DELAY, this.delay) * jitter;
-    this.delay = Math.min(MAX_DELAY, this.delay * 2);
+    let wait = MIN_DELAY * jitter;
+    if (now - this.downSince >= STEADY_FOR) {
+      // a long outage: back off, so that a station that stays away is not hammered
+      wait = Math.min(MAX_DELAY, this.delay) * jitter;
+      this.delay = Math.min(MAX_DELAY, this.delay * 2);
+    }
     this.timer = setTimeout(() => this.connect(), wait);
   }
 

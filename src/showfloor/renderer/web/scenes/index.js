@@ -17,6 +17,8 @@ const registry = new Map([
   ["story", new URL("./story.js", import.meta.url).href],
   ["quiz", new URL("./quiz.js", import.meta.url).href],
   ["end", new URL("./end.js", import.meta.url).href],
+  ["model", new URL("./model.js", import.meta.url).href],
+  ["panorama", new URL("./panorama.js", import.meta.url).href],
 ]);
 const loaded = new Map();   // type → module (once imported)
 const loading = new Map();  // type → Promise<module>
