@@ -13,17 +13,23 @@ scene the language switch as well (a view of the same scene in the other
 language, which the page changes in place). Narration plays as it would.
 
 Each touch is a real pointer event (CDP Input.dispatchMouseEvent through
-Playwright's mouse) at the centre of the control, located before the touch;
-the harness then waits (`--pause`, a visitor reading) before it looks at the
-result and makes the next touch. So its own work (Playwright's driver and its
-locators, which cost several ms of CPU) never shares the machine's CPUs with
-the touch being measured, and each touch starts from a page that has drawn
-the last one. The 1280×720 viewport is on purpose: software GL draws a full
-1080p frame in ~200 ms on these machines, so frame figures there would only
-measure SwiftShader. Motion is reduced (no cross-fades), as in the e2e
-tests; one extra row has motion on. Baseline in the same run: a WebSocket
-round trip from the page to the station and back (a rejected input: no
-drawing).
+Playwright's mouse) at the centre of the control, located before the touch.
+The harness then waits (`--pause`, a visitor reading) before it looks at the
+result and makes the next touch, and the attract screen shows for
+`--attract-wait` before each visit (nobody is there for a moment). So its own
+work (Playwright's driver and its locators cost several ms of CPU) never
+shares the machine's two CPUs with the touch being measured, and each touch
+starts from a page that has drawn the last one. The 1280×720 viewport is on
+purpose: software GL draws a full 1080p frame in ~200 ms on these machines,
+so frame figures there would only measure SwiftShader. Motion is reduced (no
+cross-fades), as in the e2e tests; one extra row has motion on.
+
+A second table splits each touch: the page's work before the input goes out
+(pointerdown → click → WebSocket send; with a real finger this also holds
+the time the finger rests on the glass), the round trip (the browser's
+network stack, loopback, the station), the page's work on the view, and the
+wait for the next frame. Baseline rows: a WebSocket round trip from the page
+to the station and back (a rejected input: no drawing), 5 ms apart.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -131,9 +138,10 @@ def state(page: Page) -> dict[str, Any]:
 class Visitor:
     """Touches a station like a visitor, recording each measured touch by kind."""
 
-    def __init__(self, page: Page, pause: float) -> None:
+    def __init__(self, page: Page, pause: float, attract_wait: float = 0.0) -> None:
         self.page = page
         self.pause = pause
+        self.attract_wait = attract_wait
         self.samples: dict[str, list[tuple[float, float]]] = {k: [] for k in KINDS}
         self.split: list[tuple[float, float, float]] = []  # touch→send, round trip, page
         self.missed = 0
@@ -204,6 +212,7 @@ class Visitor:
     def visit_once(self) -> None:
         page = self.page
         page.wait_for_function("window.showfloor.state.phase === 'attract'", timeout=15000)
+        time.sleep(self.attract_wait)  # nobody there for a moment: the attract loop shows
         self.touch("advance", ".attract")
         page.wait_for_function("window.showfloor.state.phase === 'session'", timeout=5000)
         for _ in range(100):
@@ -220,7 +229,7 @@ def run(browser: Any, port: int, args: argparse.Namespace, reduced_motion: bool,
         touches: int) -> Visitor:
     page = open_page(browser, port, {"width": args.width, "height": args.height}, reduced_motion)
     try:
-        v = Visitor(page, args.pause)
+        v = Visitor(page, args.pause, args.attract_wait)
         while v.count < touches:
             v.visit_once()
             print(f"  {v.count} touches ({'reduced motion' if reduced_motion else 'motion on'})",
@@ -262,6 +271,24 @@ def rtt(browser: Any, port: int) -> tuple[list[float], list[float]]:
         page.context.close()
 
 
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy so far."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+def own_seconds() -> float:
+    """CPU seconds used by this process and everything it started (station, browser, driver)."""
+    total = 0.0
+    for proc in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            c = proc.cpu_times()
+            total += c.user + c.system + c.children_user + c.children_system
+        except psutil.Error:
+            pass
+    return total
+
+
 def row(what: str, samples: list[tuple[float, float]], goal: str = "") -> list[Any]:
     dom = [s[0] for s in samples]
     frame = [s[1] for s in samples]
@@ -278,9 +305,12 @@ def main() -> None:
                     help="measured touches with motion on (0: skip; default 100)")
     ap.add_argument("--pause", type=float, default=0.35,
                     help="seconds between a touch and the next look or touch (default 0.35)")
+    ap.add_argument("--attract-wait", type=float, default=2.0,
+                    help="seconds the attract screen shows before each visit (default 2)")
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=720)
     args = ap.parse_args()
+    wall0, busy0, own0 = time.monotonic(), busy_seconds(), own_seconds()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         st = start_station(DEMO, data=Path(tmp))
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -289,11 +319,14 @@ def main() -> None:
             reduced = run(browser, st.port, args, True, args.touches)
             moving = (run(browser, st.port, args, False, args.motion_touches)
                       if args.motion_touches > 0 else None)
+            # the machine's other work during the run (it shares the CPUs with the touches)
+            wall, own = time.monotonic() - wall0, own_seconds() - own0
+            others = max(0.0, busy_seconds() - busy0 - own)
         finally:
             browser.close()
             st.stop()
     rows: list[list[Any]] = [
-        ["WebSocket round trip, open socket (baseline)", len(open_), f"{median(open_):.2f}",
+        ["WebSocket round trip, open socket, 5 ms apart (baseline)", len(open_), f"{median(open_):.2f}",
          f"{percentile(open_, 99):.2f}", "—", "—", "—"],
         ["WebSocket connect + round trip", len(fresh), f"{median(fresh):.2f}",
          f"{percentile(fresh, 99):.2f}", "—", "—", "—"],
@@ -306,17 +339,6 @@ def main() -> None:
     if moving is not None:
         rows.append(row("all touches, motion on (400 ms cross-fades)",
                         [s for v in moving.samples.values() for s in v]))
-    split = reduced.split
-    parts = [
-        ["touch → input sent (the page)", [x[0] for x in split]],
-        ["input sent → view received (WebSocket both ways + station)", [x[1] for x in split]],
-        ["view received → in the DOM (the page)", [x[2] for x in split]],
-        ["view in the DOM → next animation frame", [s[1] - s[0] for s in everything]],
-    ]
-    table("where a touch's time goes (all touches above, reduced motion; ms)",
-          ["part", "n", "median", "p90", "p99"],
-          [[w, len(v), f"{median(v):.2f}", f"{percentile(v, 90):.2f}", f"{percentile(v, 99):.2f}"]
-           for w, v in parts])
     missed = reduced.missed + (moving.missed if moving else 0)
     table(f"touch latency on loopback: {reduced.visit} visits, {len(everything)} touches, "
           f"Chromium headless (SwiftShader) at {args.width}×{args.height}, reduced motion, "
@@ -324,6 +346,19 @@ def main() -> None:
           ["what", "n", "DOM median", "DOM p99", "frame median", "frame p99", "goal"], rows)
     print("\nDOM: touch → the new view in the DOM; frame: touch → the first animation frame "
           "after it. Baseline rows: round trip in the DOM columns.")
+    split = reduced.split
+    parts = [
+        ["touch → input sent (the page)", [x[0] for x in split]],
+        ["input sent → view received (WebSocket both ways + station)", [x[1] for x in split]],
+        ["view received → in the DOM (the page)", [x[2] for x in split]],
+        ["view in the DOM → next animation frame", [s[1] - s[0] for s in everything]],
+    ]
+    table("where a touch's time goes (the reduced-motion touches above; ms)",
+          ["part", "n", "median", "p90", "p99"],
+          [[w, len(v), f"{median(v):.2f}", f"{percentile(v, 90):.2f}", f"{percentile(v, 99):.2f}"]
+           for w, v in parts])
+    print(f"\nCPU during the run ({wall:.0f} s, {psutil.cpu_count()} CPUs): the bench, station and "
+          f"browser {own / wall:.0%} of one CPU; other processes {others / wall:.0%} of one CPU")
     if missed:
         print(f"\n{missed} touches got no view back (refused inputs); not counted")
 

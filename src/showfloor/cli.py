@@ -232,11 +232,13 @@ def station_cmd(
                                               "$SHOWFLOOR_DATA or ~/.local/share).")] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the page in a browser.")
                             ] = False,
+    seed: Annotated[int | None, typer.Option(help="Fix the sessions' random seeds (quiz "
+                                             "order): for demos and screenshots.")] = None,
 ) -> None:
     """Run an exhibit for visitors: serve its surfaces, run the engine, log events."""
     from showfloor.station.server import serve
 
-    serve(path, profile, host=host, port=port, data=data, open_browser=open_browser)
+    serve(path, profile, host=host, port=port, data=data, open_browser=open_browser, seed=seed)
 
 
 @app.command("preview")

@@ -61,10 +61,11 @@ def advance(page: Page) -> None:
 
 
 def settle(page: Page) -> None:
-    """Stop narration at its start and wait for fonts and two frames: a still picture."""
+    """Pause narration half a second in and wait for fonts and two frames: a still picture."""
     page.evaluate("""async () => {
+        // paused inside the first caption cue, so the caption bar shows its first line
         for (const m of document.querySelectorAll('audio, video')) {
-            m.pause(); try { m.currentTime = 0; } catch (e) {}
+            m.pause(); try { m.currentTime = 0.5; } catch (e) {}
         }
         await document.fonts.ready;
         await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -69,8 +70,10 @@ class Station:
 
     def __init__(self, exhibit: Exhibit, root: Path, *, profile: StationProfile = DEFAULT,
                  store: EventStore | None = None, clock: Callable[[], float] = monotonic,
-                 preview: bool = False) -> None:
+                 preview: bool = False, seed: int | None = None) -> None:
         self.profile = profile
+        #: a fixed seed makes every session's shuffles repeatable (demos, screenshots)
+        self._seeds = random.Random(seed) if seed is not None else None
         self.root = root
         self.store = store
         self.clock = clock
@@ -96,10 +99,14 @@ class Station:
         if p.start and exhibit.scene(p.start) is not None and p.start != exhibit.start:
             exhibit = exhibit.model_copy(update={"start": p.start})
         root = self.root
+        extra: dict[str, Any] = {}
+        if self._seeds is not None:
+            seeds = self._seeds
+            extra["new_seed"] = lambda: seeds.getrandbits(32)
         engine = Engine(exhibit, clock=self.clock,
                         media_length=lambda path: media_duration(root, path),
                         idle_timeout=p.idle.timeout, idle_countdown=p.idle.countdown,
-                        origin=str(root))
+                        origin=str(root), **extra)
         if self.store is not None:
             self.store.register_boot(exhibit.id, exhibit.version, str(root))
         return engine

@@ -76,8 +76,8 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def build(path: Path, profile: StationProfile, data: Path | None, preview: bool
-          ) -> tuple[Station, list[Any]]:
+def build(path: Path, profile: StationProfile, data: Path | None, preview: bool,
+          seed: int | None = None) -> tuple[Station, list[Any]]:
     report = check(path, display=profile.display)
     if (report.exhibit is None or not report.ok) and not preview:
         for p in report.errors[:20]:
@@ -95,7 +95,7 @@ def build(path: Path, profile: StationProfile, data: Path | None, preview: bool
         station.problems = [p.as_json() for p in report.errors]
         return station, report.problems
     station = Station(report.exhibit, report.root, profile=profile, store=store,
-                      preview=preview)
+                      preview=preview, seed=seed)
     return station, report.problems
 
 
@@ -118,11 +118,11 @@ async def _watch(station: Station, root: Path) -> None:
 
 def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "127.0.0.1",
           port: int = DEFAULT_PORT, data: Path | None = None, open_browser: bool = False,
-          preview: bool = False, log_level: str = "warning") -> None:
+          preview: bool = False, log_level: str = "warning", seed: int | None = None) -> None:
     """Run a station until interrupted."""
     exhibit_path, profile = resolve(path, profile_path)
     sock = bind(host, port)
-    station, _ = build(exhibit_path, profile, data, preview)
+    station, _ = build(exhibit_path, profile, data, preview, seed)
     app = create_app(station)
     shown = "localhost" if host in ("127.0.0.1", "::1", "0.0.0.0") else host
     url = f"http://{shown}:{port}/"

@@ -1,7 +1,7 @@
 // The attract loop: illustrations (or silent videos) cross-fading forever,
 // the exhibit's title and a call to touch. Touching anywhere starts a visit.
 
-import {h, icon} from "../dom.js";
+import {h, icon, setText} from "../dom.js";
 
 const FADE_MS = 1200;
 
@@ -68,8 +68,8 @@ export function update(view, ctx) {
   const heading = root.querySelector(".attract__title");
   const call = root.querySelector("[data-text='call']");
   if (!heading || !call) return false;
-  heading.textContent = view.title || "";
-  call.textContent = view.call || "";
+  setText(heading, view.title || "");
+  setText(call, view.call || "");
   return true;
 }
 
