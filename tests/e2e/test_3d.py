@@ -286,3 +286,29 @@ def test_a_display_surface_on_a_touch_station_keeps_model_controls_off(
         assert wall.locator("[data-sends]").count() == 0
     finally:
         st.stop()
+
+
+def _still(page: Page) -> None:
+    page.wait_for_function("window.showfloor3d && window.showfloor3d.loaded", timeout=60000)
+    page.wait_for_function("!window.showfloor3d.rendering", timeout=20000)
+    page.evaluate("document.querySelectorAll('audio, video').forEach(m => m.pause())")
+    page.wait_for_timeout(800)
+
+
+def test_model_and_panorama_scenes_look_as_designed(browser: Browser, tmp_path: Path) -> None:
+    from .test_look import compare
+
+    for scene in ("organ_heart", "calm_place"):
+        st = start_station(profile(tmp_path, scene.replace("_", "-"), f"start: {scene}\n"),
+                           data=tmp_path / f"d-{scene}")
+        try:
+            page = open_surface(browser, st.port, viewport=SMALL)
+            page.mouse.click(900, 60)  # a touch on an empty corner of the attract screen
+            wait_for(page, scene=scene)
+            _still(page)
+            assert facts(page)["type"] == view(page)["type"]
+            path = tmp_path / f"{scene}.png"
+            page.screenshot(path=str(path))
+            compare(path, f"3d-{scene}")
+        finally:
+            st.stop()
