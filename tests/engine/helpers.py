@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
+import yaml
 
 from showfloor.content.load import load
 from showfloor.content.model import Exhibit
@@ -123,11 +123,7 @@ def write_exhibit(root: Path, doc: str | Mapping[str, Any]) -> Path:
     if isinstance(doc, str):
         text = textwrap.dedent(doc)
     else:
-        import io
-
-        buf = io.StringIO()
-        YAML(typ="safe").dump(dict(doc), buf)
-        text = buf.getvalue()
+        text = yaml.safe_dump(dict(doc), allow_unicode=True, sort_keys=False)
     (root / "exhibit.yaml").write_text(text, encoding="utf-8")
     media = root / "media"
     media.mkdir(exist_ok=True)
