@@ -12,7 +12,7 @@ VALIDATOR := src/showfloor/content/validator
 VALIDATOR_STAMP := $(VALIDATOR)/node_modules/.installed
 PORT ?= 8700
 
-.PHONY: demo test lint unit bench setup browser clean
+.PHONY: demo test lint unit bench setup browser postgres clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ setup: $(STAMP) $(NODE_STAMP) $(VALIDATOR_STAMP)
 browser:
 	@sh scripts/ensure-browser.sh
 
+postgres:
+	@sh scripts/ensure-postgres.sh
+
 demo: setup
 	$(BIN)/showfloor check examples/drug-prevention
 	$(BIN)/showfloor station examples/drug-prevention/stations/touch.yaml --port $(PORT) --data .showfloor-data/dp-touch
@@ -41,12 +44,12 @@ lint: setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 
-unit: setup browser
+unit: setup browser postgres
 	$(BIN)/pytest -q
 
 test: lint unit
 
-bench: setup browser
+bench: setup browser postgres
 	$(BIN)/python bench/engine_steps.py
 	$(BIN)/python bench/check_large.py
 	$(BIN)/python bench/simulate_rate.py

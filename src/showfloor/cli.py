@@ -234,11 +234,18 @@ def station_cmd(
                             ] = False,
     seed: Annotated[int | None, typer.Option(help="Fix the sessions' random seeds (quiz "
                                              "order): for demos and screenshots.")] = None,
+    hub: Annotated[str | None, typer.Option(help="The hub to report to, e.g. "
+                                            "http://hub.local:8800")] = None,
+    enrol: Annotated[str | None, typer.Option(help="A one-time enrolment code from the hub "
+                                              "(needed once; the identity is kept).")] = None,
 ) -> None:
     """Run an exhibit for visitors: serve its surfaces, run the engine, log events."""
     from showfloor.station.server import serve
 
-    serve(path, profile, host=host, port=port, data=data, open_browser=open_browser, seed=seed)
+    status = serve(path, profile, host=host, port=port, data=data, open_browser=open_browser,
+                   seed=seed, hub=hub, enrol=enrol)
+    if status:
+        raise typer.Exit(status)
 
 
 @app.command("preview")
@@ -322,6 +329,172 @@ def kiosk_cmd(
         sys.stdout.write(" ".join(shlex.quote(a) if "$" not in a else a for a in args) + "\n")
         return
     raise typer.Exit(kiosk.launch(args))
+
+
+hub_app = typer.Typer(help="The hub: enrol stations, watch them, command them, keep their "
+                      "events.", no_args_is_help=False, add_completion=False,
+                      pretty_exceptions_enable=False)
+app.add_typer(hub_app, name="hub")
+DbOption = Annotated[str | None, typer.Option("--db", help="A SQLite file or sqlite:/// URL, "
+                                              "or postgresql://USER@HOST/DB (default: "
+                                              "$SHOWFLOOR_HUB_DB or ~/.local/share/showfloor/"
+                                              "hub.sqlite).")]
+
+
+def _hub_db(db: str | None) -> Any:
+    from showfloor.hub import db as hubdb
+    from showfloor.hub.settings import HubSettings
+
+    cfg = HubSettings.from_env(db=db)
+    database = hubdb.Database(cfg.db)
+    database.check()
+    hubdb.upgrade(database)
+    return cfg, database
+
+
+@hub_app.callback(invoke_without_command=True)
+def hub_cmd(
+    ctx: typer.Context,
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8800,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for a LAN).")
+                    ] = "127.0.0.1",
+    heartbeat: Annotated[float | None, typer.Option(help="Seconds between station "
+                                                    "heartbeats.")] = None,
+) -> None:
+    """Run the hub: the dashboard, the station API and its OpenAPI description."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = db
+        return
+    from showfloor.hub.server import serve
+    from showfloor.hub.settings import HubSettings
+
+    serve(HubSettings.from_env(db=db, heartbeat=heartbeat), host=host, port=port)
+
+
+def _parent_db(ctx: typer.Context, db: str | None) -> str | None:
+    return db if db is not None else (ctx.obj if isinstance(ctx.obj, str) else None)
+
+
+@hub_app.command("create-admin")
+def hub_create_admin(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The new admin's user name.")],
+    db: DbOption = None,
+    password_file: Annotated[Path | None, typer.Option(help="Read the password from this "
+                                                       "file (else $SHOWFLOOR_HUB_PASSWORD, "
+                                                       "else asked twice).")] = None,
+    role: Annotated[str, typer.Option(help="admin, operator or viewer.")] = "admin",
+) -> None:
+    """Make an operator account (the first admin, typically)."""
+    import getpass
+    import time
+
+    from showfloor.hub import users
+
+    if password_file is not None:
+        password = password_file.read_text(encoding="utf-8").strip()
+    elif os.environ.get("SHOWFLOOR_HUB_PASSWORD"):
+        password = os.environ["SHOWFLOOR_HUB_PASSWORD"]
+    else:
+        password = getpass.getpass(f"password for {username}: ")
+        if getpass.getpass("again: ") != password:
+            raise ShowfloorError("the two passwords differ; nothing was changed")
+    _cfg, database = _hub_db(_parent_db(ctx, db))
+    with database.write() as conn:
+        users.create(conn, time.time(), username, password, role, "cli")
+    out.print(f"made {role} '{username}'")
+
+
+@hub_app.command("hall")
+def hub_hall(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The hall's name.")],
+    db: DbOption = None,
+    hall_id: Annotated[str | None, typer.Option("--id", help="Its id (default: from the "
+                                                "name).")] = None,
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Asia/Shanghai.")
+                        ] = "UTC",
+    hours: Annotated[str | None, typer.Option(help="Opening hours as JSON, e.g. "
+                                              "'{\"mon-fri\": \"08:00-17:30\"}'.")] = None,
+    closed_mode: Annotated[str, typer.Option(help="Outside the hours: attract_only or "
+                                             "screen_off.")] = "attract_only",
+) -> None:
+    """Make a hall (or set its opening hours)."""
+    import time
+
+    from showfloor.hub import enrolment
+
+    try:
+        parsed = json.loads(hours) if hours else None
+    except ValueError as e:
+        raise ShowfloorError(f"--hours is not JSON: {e}") from e
+    _cfg, database = _hub_db(_parent_db(ctx, db))
+    with database.write() as conn:
+        hid = enrolment.ensure_hall(conn, time.time(), name, hall_id=hall_id,
+                                    timezone=timezone, opening_hours=parsed,
+                                    closed_mode=closed_mode, actor="cli")
+        if parsed is not None:
+            enrolment.set_hours(conn, time.time(), "cli", hall_id=hid, opening_hours=parsed,
+                                timezone=timezone, closed_mode=closed_mode)
+    out.print(hid)
+
+
+@hub_app.command("code")
+def hub_code(
+    ctx: typer.Context,
+    hall: Annotated[str, typer.Option(help="The hall the station will belong to.")],
+    db: DbOption = None,
+    name: Annotated[str, typer.Option(help="A name for the station.")] = "",
+    ttl: Annotated[float, typer.Option(help="Seconds the code stays valid.")] = 86400,
+) -> None:
+    """Make a one-time enrolment code for a station of a hall."""
+    import time
+
+    from showfloor.hub import enrolment
+
+    _cfg, database = _hub_db(_parent_db(ctx, db))
+    with database.write() as conn:
+        code = enrolment.create_code(conn, time.time(), hall, "cli", name=name, ttl=ttl)
+    out.print(code)
+
+
+@hub_app.command("stations")
+def hub_stations(ctx: typer.Context, db: DbOption = None) -> None:
+    """List every station with its state."""
+    from showfloor.hub import overview
+
+    cfg, database = _hub_db(_parent_db(ctx, db))
+    with database.read() as conn:
+        halls = overview.fleet(conn, cfg)
+    table = Table("hall", "station", "name", "state", "scene", "today", "last error")
+    for h in halls:
+        for s in h["stations"]:
+            table.add_row(h["id"], s["id"], s["name"], s["state"], s["scene"] or "",
+                          str(s["sessions_today"]), (s["last_error"] or "")[:40])
+    out.print(table)
+
+
+@hub_app.command("revoke")
+def hub_revoke(ctx: typer.Context, station: Annotated[str, typer.Argument()],
+               db: DbOption = None) -> None:
+    """Revoke a station's identity (its next request is refused)."""
+    import time
+
+    from showfloor.hub import enrolment
+
+    _cfg, database = _hub_db(_parent_db(ctx, db))
+    with database.write() as conn:
+        if not enrolment.revoke(conn, time.time(), station, "cli"):
+            raise ShowfloorError(f"no station '{station}' that is not revoked already")
+    out.print(f"revoked {station}")
+
+
+@hub_app.command("migrate")
+def hub_migrate(ctx: typer.Context, db: DbOption = None) -> None:
+    """Create or upgrade the hub's database schema (the hub also does this at start)."""
+    cfg, _database = _hub_db(_parent_db(ctx, db))
+    out.print(f"{cfg.db}: schema is current")
 
 
 def run() -> None:

@@ -27,10 +27,11 @@ def free_port() -> int:
 
 
 @dataclass
-class RunningStation:
+class Running:
+    """A showfloor server process (station or hub) on a loopback port."""
+
     proc: subprocess.Popen[str]
     port: int
-    data: Path
 
     @property
     def url(self) -> str:
@@ -51,28 +52,42 @@ class RunningStation:
             out, err = self.proc.communicate()
         return (out or "") + (err or "")
 
+    def wait_up(self, what: str, seconds: float = 30) -> None:
+        """Until /healthz answers; raise with the process's output if it exits first."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{what} exited: {self.stop()}")
+            try:
+                self.health()
+                return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{what} did not come up in {seconds:g} s")
+
+
+def spawn(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``python -m showfloor ARGS`` in the background, output captured."""
+    return subprocess.Popen([sys.executable, "-m", "showfloor", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+@dataclass
+class RunningStation(Running):
+    data: Path = Path()
+
 
 def start_station(*args: str | Path, data: Path, port: int | None = None,
                   env: dict[str, str] | None = None, command: str = "station"
                   ) -> RunningStation:
     port = port or free_port()
-    cmd = [sys.executable, "-m", "showfloor", command, *map(str, args), "--port", str(port)]
-    if command == "station":
-        cmd += ["--data", str(data)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
+    extra = ["--data", str(data)] if command == "station" else []
+    proc = spawn(command, *args, "--port", str(port), *extra, env=env)
     st = RunningStation(proc, port, data)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"station exited: {st.stop()}")
-        try:
-            st.health()
-            return st
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    st.stop()
-    raise RuntimeError("station did not come up in 30 s")
+    st.wait_up("station")
+    return st
 
 
 @dataclass

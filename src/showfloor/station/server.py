@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import os
-import socket
 import sys
 import webbrowser
 from pathlib import Path
@@ -16,6 +14,7 @@ import uvicorn
 
 from showfloor.content.lint import check
 from showfloor.errors import ConfigError, ShowfloorError
+from showfloor.net import bind
 from showfloor.station.app import Station, create_app
 from showfloor.station.profile import DEFAULT, StationProfile, exhibit_dir, load_profile
 from showfloor.station.store import EventStore
@@ -50,30 +49,6 @@ def resolve(path: Path | None, profile_path: Path | None) -> tuple[Path, Station
     if path is None:
         raise ShowfloorError("give an exhibit folder or a station profile")
     return path, profile
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """Bind now, so a busy port is one plain sentence instead of a server traceback."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # accepted connections inherit this: no Nagle delay when a reset and the
-    # attract view go out back to back (a 40 ms stall against delayed ACKs)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as err:
-        sock.close()
-        if err.errno == errno.EADDRINUSE:
-            raise ShowfloorError(f"port {port} on {host} is already in use (another station?); "
-                                 f"stop it or choose another port with --port") from err
-        if err.errno == errno.EACCES:
-            raise ShowfloorError(f"port {port} needs more privileges; use a port above 1024"
-                                 ) from err
-        raise ShowfloorError(f"cannot listen on {host}:{port}: {err.strerror}") from err
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
 
 
 def build(path: Path, profile: StationProfile, data: Path | None, preview: bool,
@@ -116,11 +91,24 @@ async def _watch(station: Station, root: Path) -> None:
                 print(f"  {p}", file=sys.stderr)
 
 
+#: exit status asking the service manager for a fresh start (EX_TEMPFAIL)
+EXIT_RESTART = 75
+
+
 def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "127.0.0.1",
           port: int = DEFAULT_PORT, data: Path | None = None, open_browser: bool = False,
-          preview: bool = False, log_level: str = "warning", seed: int | None = None) -> None:
-    """Run a station until interrupted."""
+          preview: bool = False, log_level: str = "warning", seed: int | None = None,
+          hub: str | None = None, enrol: str | None = None) -> int:
+    """Run a station until interrupted; the exit status (75: restart me)."""
     exhibit_path, profile = resolve(path, profile_path)
+    folder = data_dir(profile.station.id, data)
+    ident = None
+    if hub is not None:
+        from showfloor.station.uplink import identity_for
+
+        ident = identity_for(hub, enrol, profile.station.id, profile.station.name, folder)
+    elif enrol is not None:
+        raise ShowfloorError("--enrol needs --hub: the address of the hub that made the code")
     sock = bind(host, port)
     station, _ = build(exhibit_path, profile, data, preview, seed)
     app = create_app(station)
@@ -133,15 +121,32 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
         print(f"surfaces: {surfaces}", flush=True)
     if open_browser:
         webbrowser.open(url)
+    if ident is not None:
+        print(f"enrolled with {ident.hub} as {ident.station} in hall '{ident.hall}'",
+              flush=True)
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", ws="websockets-sansio",
                             ws_max_size=64 * 1024, timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
+    status = 0
+
+    def restart() -> None:
+        nonlocal status
+        status = EXIT_RESTART
+        server.should_exit = True
 
     async def main() -> None:
         watcher = asyncio.create_task(_watch(station, exhibit_path)) if preview else None
+        uplink = None
+        if ident is not None and station.store is not None:
+            from showfloor.station.uplink import Uplink
+
+            uplink = Uplink(station, ident, station.store.path, folder, on_restart=restart)
+            await uplink.start()
         try:
             await server.serve(sockets=[sock])
         finally:
+            if uplink is not None:
+                await uplink.stop()
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -149,3 +154,4 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+    return status

@@ -18,6 +18,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_boot ON events (boot, source, seq);
 CREATE INDEX IF NOT EXISTS events_session ON events (session);
 CREATE INDEX IF NOT EXISTS events_upload ON events (uploaded) WHERE uploaded = 0;
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind, wall);
 CREATE TABLE IF NOT EXISTS boots (
     boot     TEXT PRIMARY KEY,
     started  REAL NOT NULL,
@@ -64,6 +66,7 @@ class EventStore:
         self._station_seq = 0
         self.written = 0
         self.errors = 0
+        self._errors: deque[tuple[float, dict[str, Any]]] = deque(maxlen=20)
         self._idle = threading.Event()
         self._idle.set()
         con = self._connect()
@@ -91,6 +94,13 @@ class EventStore:
                json.dumps(dict(event.data), ensure_ascii=False, separators=(",", ":")))
         self._idle.clear()
         self._queue.put(("event", row))
+        if event.kind == "error":
+            self._errors.append((row[5], dict(event.data)))
+
+    def recent_errors(self, within: float = 600.0) -> list[tuple[float, dict[str, Any]]]:
+        """The errors recorded in the last ``within`` seconds (wall time, data), oldest first."""
+        since = time.time() - within
+        return [e for e in list(self._errors) if e[0] >= since]
 
     def station_event(self, t: float, kind: str, **data: Any) -> None:
         """Queue an event of the station itself (not the engine's)."""

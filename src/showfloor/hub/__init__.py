@@ -1,0 +1,1 @@
+"""The hub: the server that looks after a fleet of stations."""

@@ -1,0 +1,121 @@
+"""The station API: enrol, heartbeat, events, commands (``/api/v1``).
+
+Every route but ``enrol`` is signed by a station (see :mod:`showfloor.fleet`).
+Database work runs in a worker thread, one transaction per request: the
+signature's nonce, the change and the audit line commit together or not at
+all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, select
+from starlette.concurrency import run_in_threadpool
+
+from showfloor import fleet
+from showfloor.hub import auth, enrolment, ingest
+from showfloor.hub import commands as cmds
+from showfloor.hub import db as t
+from showfloor.hub.state import HubState
+
+T = TypeVar("T")
+
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed by a known, enrolled station, or a replay"},
+    400: {"description": "a malformed request, with the reason"},
+}
+
+
+def router(state: HubState) -> APIRouter:
+    r = APIRouter(prefix=fleet.API, tags=["stations"])
+    db = state.db
+
+    async def signed(request: Request, work: Callable[[Connection, dict[str, Any], float], T]
+                     ) -> T:
+        body = await request.body()
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        headers = dict(request.headers)
+
+        def run() -> T:
+            now = time.time()
+            with db.write() as conn:
+                station = auth.station_request(conn, request.method, target, headers, body, now)
+                return work(conn, station, now)
+        try:
+            return await run_in_threadpool(run)
+        except auth.AuthError as err:
+            raise HTTPException(err.status, err.reason) from None
+
+    @r.post("/enrol", response_model=fleet.Enrolled, responses={
+        400: {"description": "an unknown, used or expired code"}})
+    async def enrol(req: fleet.EnrolRequest) -> fleet.Enrolled:
+        """Trade a one-time enrolment code and a public key for a station identity."""
+        def run() -> dict[str, Any]:
+            now = time.time()
+            with db.write() as conn:
+                return enrolment.enrol(conn, now, req)
+        try:
+            got = await run_in_threadpool(run)
+        except enrolment.EnrolError as err:
+            raise HTTPException(400, str(err)) from None
+        return fleet.Enrolled(station=got["station"], hall=got["hall"], name=got["name"],
+                              time=time.time(), heartbeat=state.settings.heartbeat)
+
+    @r.post("/station/heartbeat", response_model=fleet.HeartbeatReply, responses=UNAUTHORIZED)
+    async def heartbeat(request: Request, hb: fleet.Heartbeat) -> fleet.HeartbeatReply:
+        """A station's health; the answer carries its opening hours and waiting commands."""
+        def work(conn: Connection, station: dict[str, Any], now: float) -> fleet.HeartbeatReply:
+            ingest.heartbeat(conn, station, hb, now)
+            hall = conn.execute(select(t.halls).where(t.halls.c.id == station["hall_id"])
+                                ).mappings().one()
+            return fleet.HeartbeatReply(
+                time=now, heartbeat=state.settings.heartbeat,
+                commands=cmds.pending(conn, station["id"], now),
+                config=fleet.StationConfig(
+                    timezone=hall["timezone"], closed_mode=hall["closed_mode"],
+                    opening_hours=station["opening_hours"] or hall["opening_hours"] or {}))
+        return await signed(request, work)
+
+    @r.post("/station/events", response_model=fleet.BatchReply, responses=UNAUTHORIZED)
+    async def events(request: Request, batch: fleet.EventBatch) -> fleet.BatchReply:
+        """Store a batch of events exactly once (by the station-made ids) and acknowledge it."""
+        def work(conn: Connection, station: dict[str, Any], now: float) -> fleet.BatchReply:
+            stored, dup = ingest.store_events(conn, station["id"], batch, now)
+            return fleet.BatchReply(stored=stored, duplicates=dup, ack=len(batch.events))
+        return await signed(request, work)
+
+    @r.get("/station/commands", response_model=fleet.CommandList, responses=UNAUTHORIZED)
+    async def commands(request: Request, wait: float = Query(
+            0, ge=0, le=60, description="hold the request this many seconds for a command"),
+            ) -> fleet.CommandList:
+        """The commands waiting for this station (a long poll when ``wait`` > 0)."""
+        found = await signed(request, lambda conn, st, now: (st["id"], cmds.take(
+            conn, st["id"], now)))
+        sid, got = found
+        deadline = time.monotonic() + min(wait, state.settings.poll_wait)
+        while not got and time.monotonic() < deadline:
+            await state.notifier.wait(sid, deadline - time.monotonic())
+
+            def again() -> list[fleet.Command]:
+                now = time.time()
+                with db.write() as conn:
+                    return cmds.take(conn, sid, now)
+            got = await run_in_threadpool(again)
+        return fleet.CommandList(commands=got, time=time.time())
+
+    @r.post("/station/commands/{command_id}/ack", responses={
+        **UNAUTHORIZED, 404: {"description": "no such command for this station"}})
+    async def ack(request: Request, command_id: int, body: fleet.CommandAck) -> JSONResponse:
+        """A station's answer to a command: done, or failed with the reason."""
+        ok = await signed(request, lambda conn, st, now: cmds.acknowledge(
+            conn, st["id"], command_id, body, now))
+        if not ok:
+            raise HTTPException(404, f"this station has no command {command_id}")
+        return JSONResponse({"ok": True})
+
+    return r

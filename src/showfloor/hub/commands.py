@@ -1,0 +1,213 @@
+"""Operator commands to stations: queued, delivered, acknowledged, audited.
+
+A command waits in the database (with an expiry) until its station asks.
+Stations hold a long poll open; each hub process checks the commands table
+for new rows every :data:`POLL_SECONDS` and wakes the polls it holds, so a
+command made on any hub process reaches an online station within a second,
+and the hub still keeps no state outside its database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+
+from showfloor import fleet
+from showfloor.errors import ConfigError
+from showfloor.hub import audit
+from showfloor.hub import db as t
+
+POLL_SECONDS = 0.25
+#: a delivered command not acknowledged within this many seconds is sent again
+REDELIVER_AFTER = 60.0
+MAX_ATTEMPTS = 3
+log = logging.getLogger("showfloor.hub")
+
+
+def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a command, checked; raises :class:`ConfigError` naming the problem."""
+    if kind not in fleet.COMMANDS:
+        raise ConfigError(f"'{kind}' is not a command; use one of {', '.join(fleet.COMMANDS)}")
+    if kind in ("reload", "restart", "attract"):
+        return {}
+    if kind == "attract_only":
+        on = args.get("on", True)
+        if not isinstance(on, bool):
+            raise ConfigError("attract_only takes on: true or false")
+        return {"on": on}
+    if kind == "language":
+        lang = args.get("lang")
+        if not isinstance(lang, str) or not 1 <= len(lang) <= 20:
+            raise ConfigError("language takes lang: a language code such as zh-CN or en")
+        return {"lang": lang}
+    text = args.get("text")
+    if isinstance(text, str):
+        text = {"*": text}
+    if not isinstance(text, dict) or not text or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in text.items()):
+        raise ConfigError("message takes text: the words to show, per language "
+                          "({'zh-CN': '…', 'en': '…'}) or one text for all")
+    if any(len(v) > 500 for v in text.values()):
+        raise ConfigError("a message may have at most 500 characters per language")
+    seconds = args.get("seconds", 30)
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or \
+            not 1 <= seconds <= 3600:
+        raise ConfigError("message takes seconds: how long to show it, 1 to 3600")
+    return {"text": {k: v.strip() for k, v in text.items()}, "seconds": float(seconds)}
+
+
+def queue(conn: Connection, now: float, station_id: str, kind: str, args: dict[str, Any],
+          actor: str, ttl: float) -> int:
+    """Queue a command for a station; its id."""
+    clean = check_args(kind, args)
+    row = conn.execute(select(t.stations.c.revoked).where(t.stations.c.id == station_id)
+                       ).first()
+    if row is None:
+        raise ConfigError(f"there is no station '{station_id}'")
+    if row[0] is not None:
+        raise ConfigError(f"station '{station_id}' was revoked; it takes no commands")
+    if kind == "message":
+        ttl = min(ttl, float(clean["seconds"]))  # a late notice is a wrong notice
+    res = conn.execute(t.commands.insert().values(
+        station_id=station_id, kind=kind, args=clean, created=now, created_by=actor,
+        expires=now + ttl, state="queued", attempts=0))
+    cid = int(res.inserted_primary_key[0])  # type: ignore[index]
+    # the message text is not audited: it may be free text; its languages are
+    shown = {"langs": sorted(clean["text"])} if kind == "message" else clean
+    audit.record(conn, now, actor, f"command.{kind}", station_id, command=cid, **shown)
+    return cid
+
+
+def take(conn: Connection, station_id: str, now: float) -> list[fleet.Command]:
+    """The commands to hand a station now (marked delivered)."""
+    c = t.commands.c
+    rows = conn.execute(
+        select(t.commands).where(c.station_id == station_id).where(c.expires > now).where(
+            or_(c.state == "queued",
+                and_(c.state == "delivered", c.delivered < now - REDELIVER_AFTER,
+                     c.attempts < MAX_ATTEMPTS)))
+        .order_by(c.id)).mappings().all()
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    conn.execute(update(t.commands).where(c.id.in_(ids))
+                 .values(state="delivered", delivered=now, attempts=c.attempts + 1))
+    return [fleet.Command(id=r["id"], kind=r["kind"], args=r["args"], expires=r["expires"])
+            for r in rows]
+
+
+def acknowledge(conn: Connection, station_id: str, command_id: int, ack: fleet.CommandAck,
+                now: float) -> bool:
+    """Record a station's answer; False if the command is not this station's."""
+    c = t.commands.c
+    row = conn.execute(select(c.kind, c.state).where(c.id == command_id)
+                       .where(c.station_id == station_id)).first()
+    if row is None:
+        return False
+    if row.state in ("done", "failed"):
+        return True  # a repeated ack
+    conn.execute(update(t.commands).where(c.id == command_id).values(
+        state="done" if ack.ok else "failed", finished=now, result=ack.detail[:500]))
+    audit.record(conn, now, f"station:{station_id}",
+                 "command.done" if ack.ok else "command.failed", station_id,
+                 command=command_id, kind=row.kind, detail=ack.detail[:200])
+    return True
+
+
+def cancel(conn: Connection, now: float, command_id: int, actor: str) -> bool:
+    c = t.commands.c
+    res = conn.execute(update(t.commands).where(c.id == command_id)
+                       .where(c.state.in_(("queued", "delivered"))).values(
+                           state="cancelled", finished=now))
+    if res.rowcount:
+        audit.record(conn, now, actor, "command.cancelled", str(command_id))
+    return bool(res.rowcount)
+
+
+def expire(conn: Connection, now: float) -> int:
+    c = t.commands.c
+    rows = conn.execute(select(c.id, c.station_id, c.kind).where(
+        c.state.in_(("queued", "delivered"))).where(c.expires <= now)).all()
+    for r in rows:
+        conn.execute(update(t.commands).where(c.id == r.id)
+                     .where(c.state.in_(("queued", "delivered")))
+                     .values(state="expired", finished=now))
+        audit.record(conn, now, "hub", "command.expired", r.station_id, command=r.id,
+                     kind=r.kind)
+    return len(rows)
+
+
+def pending(conn: Connection, station_id: str, now: float) -> int:
+    c = t.commands.c
+    return int(conn.execute(select(func.count()).select_from(t.commands)
+                            .where(c.station_id == station_id).where(c.state == "queued")
+                            .where(c.expires > now)).scalar_one())
+
+
+class Notifier:
+    """Wakes the long polls this process holds when their station gets a command."""
+
+    def __init__(self, db: t.Database) -> None:
+        self.db = db
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._last = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def _max_id(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(t.commands.c.id), 0))
+                                    ).scalar_one())
+
+    def _new(self) -> list[tuple[int, str]]:
+        with self.db.read() as conn:
+            return [(int(r[0]), str(r[1])) for r in conn.execute(
+                select(t.commands.c.id, t.commands.c.station_id)
+                .where(t.commands.c.id > self._last).order_by(t.commands.c.id))]
+
+    async def start(self) -> None:
+        self._last = await asyncio.to_thread(self._max_id)
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            if not self._waiters:
+                continue
+            try:
+                rows = await asyncio.to_thread(self._new)
+            except Exception as err:  # noqa: BLE001 - the database may be restarting
+                log.warning("checking for new commands failed: %s", err)
+                await asyncio.sleep(1)
+                continue
+            for cid, sid in rows:
+                self._last = max(self._last, cid)
+                for ev in self._waiters.get(sid, ()):
+                    ev.set()
+
+    def wake(self, station_id: str) -> None:
+        """Wake this process's polls for a station at once (a command made here)."""
+        for ev in self._waiters.get(station_id, ()):
+            ev.set()
+
+    async def wait(self, station_id: str, timeout: float) -> None:
+        ev = asyncio.Event()
+        self._waiters.setdefault(station_id, set()).add(ev)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ev.wait(), timeout)
+        finally:
+            ws = self._waiters.get(station_id)
+            if ws is not None:
+                ws.discard(ev)
+                if not ws:
+                    del self._waiters[station_id]

@@ -1,0 +1,271 @@
+"""The fleet store: every table of the hub, and how to reach them.
+
+SQLAlchemy Core on SQLite (the default: one file, one hub process) or
+PostgreSQL (a large fleet; any number of hub processes). The hub keeps no
+state anywhere else, so hub processes are interchangeable. The schema is
+created and upgraded by Alembic (``hub/migrations``); ``tests/hub`` checks
+that the migrations and these tables agree.
+
+SQLite: WAL, ``synchronous=NORMAL`` (survives a killed process), and every
+write transaction starts with ``BEGIN IMMEDIATE`` under one in-process lock,
+so writers queue in order instead of sleeping in SQLite's busy handler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Connection,
+    Double,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from showfloor.errors import ConfigError
+
+metadata = MetaData()
+
+halls = Table(
+    "halls", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("opening_hours", JSON, nullable=False, default=dict),
+    Column("closed_mode", String(20), nullable=False, default="attract_only"),
+    Column("created", Double, nullable=False),
+)
+
+stations = Table(
+    "stations", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("hall_id", String(64), ForeignKey("halls.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("profile", String(64), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("enrolled", Double, nullable=False),
+    Column("revoked", Double),
+    # opening hours of this station alone (NULL: the hall's)
+    Column("opening_hours", JSON),
+    # the last heartbeat, as received, and when
+    Column("last_seen", Double),
+    Column("heartbeat", JSON),
+    Column("last_error", Text),
+    Column("last_error_at", Double),
+    Index("stations_hall", "hall_id"),
+)
+
+enrol_codes = Table(
+    "enrol_codes", metadata,
+    Column("code_hash", String(64), primary_key=True),  # sha256 of the code: never the code
+    Column("hall_id", String(64), ForeignKey("halls.id"), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("created", Double, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("expires", Double, nullable=False),
+    Column("used", Double),
+    Column("station_id", String(64)),
+)
+
+nonces = Table(
+    "nonces", metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("seen", Double, nullable=False),
+    Index("nonces_seen", "seen"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),  # made on the station: <boot>-<seq>
+    Column("boot", String(40), nullable=False),
+    Column("source", String(10), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("t", Double, nullable=False),
+    Column("wall", Double, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("session", String(64)),
+    Column("scene", String(128)),
+    Column("data", JSON, nullable=False),
+    Column("received", Double, nullable=False),
+    Index("events_station_wall", "station_id", "wall"),
+    Index("events_kind_wall", "kind", "wall"),
+)
+
+commands = Table(
+    "commands", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("created", Double, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("expires", Double, nullable=False),
+    # queued → delivered → done | failed; queued/delivered → expired | cancelled
+    Column("state", String(12), nullable=False, default="queued"),
+    Column("delivered", Double),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("finished", Double),
+    Column("result", Text),
+    Index("commands_station_state", "station_id", "state"),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Double, nullable=False),
+    Column("actor", String(100), nullable=False),  # user:<name>, station:<id>, hub
+    Column("action", String(40), nullable=False),
+    Column("target", String(100), nullable=False, default=""),
+    Column("detail", JSON, nullable=False, default=dict),
+    Index("audit_at", "at"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(12), nullable=False),  # viewer | operator | admin
+    Column("created", Double, nullable=False),
+    Column("disabled", Double),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),  # "user:<name>" or "ip:<address>"
+    Column("at", Double, nullable=False),
+    Index("login_failures_key_at", "key", "at"),
+)
+
+settings = Table(
+    "settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def insert_new(conn: Connection, table: Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgresql://`` and a bare file path; name the driver SQLAlchemy needs."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    """The hub's connection to its store: ``read()`` and ``write()`` transactions."""
+
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+        try:
+            parsed = make_url(normalize_url(url))
+        except ArgumentError as err:
+            raise ConfigError(f"'{url}' is not a database URL; use a file path, "
+                              "sqlite:///path or postgresql://user@host/db") from err
+        self.url = parsed
+        self.sqlite = parsed.get_backend_name() == "sqlite"
+        self._write_lock = threading.Lock() if self.sqlite else None
+        if self.sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(parsed, poolclass=NullPool if parsed.database in (
+                None, "", ":memory:") else None, connect_args={"check_same_thread": False,
+                                                              "timeout": 30})
+            self._writer = create_engine(parsed, connect_args={"check_same_thread": False,
+                                                               "timeout": 30})
+            _sqlite_pragmas(self.engine, immediate=False)
+            _sqlite_pragmas(self._writer, immediate=True)
+        elif parsed.get_backend_name() == "postgresql":
+            self.engine = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
+                                        pool_pre_ping=True)
+            self._writer = self.engine
+        else:
+            raise ConfigError(f"the hub stores its data in SQLite or PostgreSQL, not "
+                              f"{parsed.get_backend_name()}")
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed on success, rolled back on any error."""
+        lock = self._write_lock
+        if lock is None:
+            with self._writer.begin() as conn:
+                yield conn
+            return
+        with lock, self._writer.begin() as conn:
+            yield conn
+
+    def check(self) -> None:
+        """Connect once, turning a refused connection into one sentence."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except OperationalError as err:
+            reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            raise ConfigError(f"cannot reach the hub database "
+                              f"{self.url.render_as_string(hide_password=True)}: {reason}"
+                              ) from err
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self._writer is not self.engine:
+            self._writer.dispose()
+
+
+def _sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver stays out; we say BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def upgrade(db: Database) -> None:
+    """Bring the schema to the newest migration (safe with several hubs at once)."""
+    from showfloor.hub.migrations import run_upgrade
+
+    run_upgrade(db)

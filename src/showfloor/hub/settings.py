@@ -1,0 +1,74 @@
+"""The hub's settings, declared once: name, type, default, help.
+
+``showfloor hub --help``, docs/hub.md and the environment variables
+(``SHOWFLOOR_HUB_<NAME>``) all come from :data:`SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from showfloor.errors import ConfigError
+
+
+def default_db() -> str:
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return str(base / "showfloor" / "hub.sqlite")
+
+
+_TYPES: dict[str, Any] = {"str": str, "float": float, "int": int}
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    db: str = field(default_factory=default_db, metadata={
+        "help": "where the hub keeps everything: a SQLite file path, sqlite:///PATH, or "
+                "postgresql://USER@HOST/DB for a large fleet (then any number of hubs)"})
+    heartbeat: float = field(default=5.0, metadata={
+        "help": "seconds between a station's heartbeats (told to each station)"})
+    online_within: float = field(default=15.0, metadata={
+        "help": "a station heard from within this many seconds is online"})
+    offline_after: float = field(default=60.0, metadata={
+        "help": "a station silent this long is offline (between the two: stale)"})
+    unused_after: float = field(default=900.0, metadata={
+        "help": "the shortest silence (seconds) that can make an open, healthy station "
+                "'alive but unused'; the threshold is 3x the station's own usual quiet time"})
+    command_ttl: float = field(default=3600.0, metadata={
+        "help": "seconds a command waits for an offline station before it expires"})
+    enrol_ttl: float = field(default=86400.0, metadata={
+        "help": "seconds an enrolment code stays valid"})
+    poll_wait: float = field(default=25.0, metadata={
+        "help": "the longest a station's command long poll is held open (seconds)"})
+    login_limit: int = field(default=5, metadata={
+        "help": "failed logins per user or address in 15 minutes before logins are refused"})
+    secret: str = field(default="", metadata={
+        "help": "signs dashboard sessions; empty: one is made and kept in the database "
+                "(so several hubs share it)"})
+
+    @classmethod
+    def from_env(cls, **given: Any) -> HubSettings:
+        """Explicit values, then ``$SHOWFLOOR_HUB_<NAME>``, then the defaults."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if given.get(f.name) is not None:
+                values[f.name] = given[f.name]
+                continue
+            env = os.environ.get(f"SHOWFLOOR_HUB_{f.name.upper()}")
+            if env is None:
+                continue
+            convert = _TYPES[str(f.type)]
+            try:
+                values[f.name] = convert(env)
+            except ValueError as err:
+                raise ConfigError(f"$SHOWFLOOR_HUB_{f.name.upper()} is '{env}', which is not "
+                                  f"a {f.type}") from err
+        return cls(**values)
+
+
+#: (name, type, default, help) of every setting, for --help and the docs
+SETTINGS: list[tuple[str, str, Any, str]] = [
+    (f.name, str(f.type), f.default if f.name != "db" else "~/.local/share/showfloor/hub.sqlite",
+     f.metadata["help"]) for f in fields(HubSettings)]

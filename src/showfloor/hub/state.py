@@ -1,0 +1,74 @@
+"""What one hub process holds: its settings, its database, its long-poll notifier."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from showfloor.hub import auth
+from showfloor.hub import commands as cmds
+from showfloor.hub import db as t
+from showfloor.hub.settings import HubSettings
+
+MAINTAIN_SECONDS = 30.0
+log = logging.getLogger("showfloor.hub")
+
+
+@dataclass(eq=False)
+class HubState:
+    settings: HubSettings
+    db: t.Database
+    notifier: cmds.Notifier = field(init=False)
+    secret: str = ""
+    _maint: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.notifier = cmds.Notifier(self.db)
+
+    def load_secret(self) -> str:
+        """The session-signing secret: the setting, or one shared through the database."""
+        if self.settings.secret:
+            self.secret = self.settings.secret
+            return self.secret
+        with self.db.write() as conn:
+            row = conn.execute(select(t.settings.c.value)
+                               .where(t.settings.c.key == "session_secret")).first()
+            if row is None:
+                value = secrets.token_urlsafe(48)
+                conn.execute(t.insert_new(conn, t.settings).values(key="session_secret",
+                                                                   value=value))
+                row = conn.execute(select(t.settings.c.value)
+                                   .where(t.settings.c.key == "session_secret")).one()
+            self.secret = str(row[0])
+        return self.secret
+
+    async def start(self) -> None:
+        await self.notifier.start()
+        self._maint = asyncio.create_task(self._maintain())
+
+    async def stop(self) -> None:
+        await self.notifier.stop()
+        if self._maint is not None:
+            self._maint.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._maint
+
+    def maintain_once(self) -> None:
+        now = time.time()
+        with self.db.write() as conn:
+            auth.prune_nonces(conn, now)
+            cmds.expire(conn, now)
+
+    async def _maintain(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.maintain_once)
+            except Exception as err:  # noqa: BLE001 - housekeeping never stops the hub
+                log.warning("hub housekeeping failed: %s", err)
+            await asyncio.sleep(MAINTAIN_SECONDS)
