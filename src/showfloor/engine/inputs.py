@@ -6,6 +6,7 @@ turns into JSON and back, so a recorded session can be fed again exactly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -82,7 +83,48 @@ class Tick:
     now: float
 
 
-Input = Started | ChoiceMade | AnswerGiven | Advanced | LanguageChanged | StillHere | Act | Tick
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """The operator closed the station to visitors ("attract-only"), or opened it again.
+
+    While closed no visit can start and a visit in progress ends (reason ``closed``).
+    Only the station feeds it (an operator command); pages may not send it.
+    """
+
+    type: ClassVar[str] = "closed"
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultLanguageSet:
+    """The operator set the station's default language (attract and future visits).
+
+    Only the station feeds it; pages may not send it.
+    """
+
+    type: ClassVar[str] = "default_language"
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class VisitEnded:
+    """The operator ended the visit in progress (``reason`` is a short id, never free text).
+
+    Only the station feeds it; pages may not send it.
+    """
+
+    type: ClassVar[str] = "end_visit"
+    reason: str = "operator"
+
+
+Input = (Started | ChoiceMade | AnswerGiven | Advanced | LanguageChanged | StillHere | Act | Tick
+         | Closed | DefaultLanguageSet | VisitEnded)
+
+#: Input types only the station itself feeds (operator commands, time): pages may not send them.
+STATION_ONLY = frozenset({"tick", Closed.type, DefaultLanguageSet.type, VisitEnded.type})
+
+#: A reason a visit ended: a short id (recorded in ``session_ended``), never free text.
+REASON = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
 
 def to_json(inp: Input) -> dict[str, Any]:
@@ -94,12 +136,16 @@ def to_json(inp: Input) -> dict[str, Any]:
         out["choice"] = inp.choice
     elif isinstance(inp, AnswerGiven):
         out.update(question=inp.question, choices=list(inp.choices))
-    elif isinstance(inp, LanguageChanged):
+    elif isinstance(inp, (LanguageChanged, DefaultLanguageSet)):
         out["lang"] = inp.lang
     elif isinstance(inp, Act):
         out.update(action=inp.action, payload=dict(inp.payload))
     elif isinstance(inp, Tick):
         out["now"] = inp.now
+    elif isinstance(inp, Closed):
+        out["closed"] = inp.closed
+    elif isinstance(inp, VisitEnded):
+        out["reason"] = inp.reason
     return out
 
 
@@ -148,5 +194,19 @@ def from_json(d: Any) -> Input:
         if not isinstance(now, (int, float)) or isinstance(now, bool):
             raise InputError("input 'tick' needs 'now' as a number")
         return Tick(float(now))
-    known = "start, choose, answer, advance, language, still_here, act, tick"
+    if kind == "closed":
+        closed = d.get("closed")
+        if not isinstance(closed, bool):
+            raise InputError(f"input 'closed' needs 'closed' as true or false, got {closed!r}")
+        return Closed(closed)
+    if kind == "default_language":
+        return DefaultLanguageSet(_str(d, "lang"))
+    if kind == "end_visit":
+        reason = d.get("reason", "operator")
+        if not isinstance(reason, str) or not REASON.fullmatch(reason):
+            raise InputError(f"input 'end_visit' needs 'reason' as a short id such as "
+                             f"'operator' (a-z, 0-9, _ and -), got {reason!r}")
+        return VisitEnded(reason)
+    known = ("start, choose, answer, advance, language, still_here, act, tick, closed, "
+             "default_language, end_visit")
     raise InputError(f"unknown input type {kind!r}; expected one of {known}")

@@ -5,6 +5,12 @@ place. No input for ``idle.timeout`` seconds (after any media finishes)
 raises the "Are you still there?" countdown; when it runs out the session is
 reset and everything the visitor left is dropped.
 
+An operator (through the station) can close the station to visitors
+(:class:`~showfloor.engine.inputs.Closed`), end a visit
+(:class:`~showfloor.engine.inputs.VisitEnded`) and set the default language
+(:class:`~showfloor.engine.inputs.DefaultLanguageSet`). These are inputs like
+any other, recorded the same way, so a log with them replays too.
+
 The engine is pure. Time comes from an injected clock (``Tick(now)`` moves
 it); randomness comes from the session's seed, which the ``Started`` input
 carries once the engine has filled it in. So the ``input`` events it records
@@ -28,15 +34,19 @@ from showfloor.content.scenes.base import EndSession, Goto, Outcome, SceneType, 
 from showfloor.engine.clock import Clock, monotonic
 from showfloor.engine.effects import Effect, Event, RecordEvent, Rejected, SendCue, ShowView
 from showfloor.engine.inputs import (
+    REASON,
     Act,
     Advanced,
     AnswerGiven,
     ChoiceMade,
+    Closed,
+    DefaultLanguageSet,
     Input,
     LanguageChanged,
     Started,
     StillHere,
     Tick,
+    VisitEnded,
     to_json,
 )
 from showfloor.engine.session import Session
@@ -80,6 +90,13 @@ UI_STRINGS: dict[str, dict[str, str]] = {
     "language_switch": {"zh-CN": "切换语言", "zh-TW": "切換語言", "en": "Switch language"},
 }
 
+#: Notices shown in every language of the exhibit at once (not part of a view's ``ui``,
+#: so views that do not show them keep their digests); ``ui:`` in exhibit.yaml overrides them.
+NOTICE_STRINGS: dict[str, dict[str, str]] = {
+    "closed": {"zh-CN": "本展项现在暂停开放", "zh-TW": "本展項現在暫停開放",
+               "en": "This exhibit is closed now"},
+}
+
 
 class Phase(Enum):
     """Where the station is."""
@@ -97,6 +114,9 @@ class Transition(Enum):
     STILL_HERE = "still_here"  # WARNING → SESSION: the visitor came back
     TIMEOUT = "timeout"  # WARNING → ATTRACT: the countdown ran out
     FINISH = "finish"  # SESSION/WARNING → ATTRACT: the visit ended normally
+    END_VISIT = "end_visit"  # SESSION/WARNING → ATTRACT: the operator ended it (or closed)
+    CLOSE = "close"  # ATTRACT → ATTRACT, closed: no visit can start (operator, "attract-only")
+    OPEN = "open"  # ATTRACT, closed → ATTRACT: visits can start again
 
 
 def new_session_id() -> str:
@@ -115,7 +135,9 @@ class Engine:
     station reads the files; the engine does not). ``views=False`` and
     ``digests=False`` skip work that simulation does not need: without digests
     the engine records neither view digests nor inputs, so its log cannot be
-    replayed.
+    replayed. ``seq`` is where event numbering starts: a station that swaps in
+    new content gives the new engine the old one's ``seq``, so event ids stay
+    unique in its log.
     """
 
     def __init__(
@@ -131,6 +153,7 @@ class Engine:
         views: bool = True,
         digests: bool = True,
         origin: str | None = None,
+        seq: int = 0,
     ) -> None:
         self.exhibit = exhibit
         self.clock = clock
@@ -156,14 +179,16 @@ class Engine:
         self.var_types = {n: v.type for n, v in exhibit.variables.items()}
         self.defaults = {n: variable_default(v) for n, v in exhibit.variables.items()}
         self.ui = {**UI_STRINGS, **{k: dict(v) for k, v in exhibit.ui.items()}}
+        self.notices = {k: {**v, **dict(exhibit.ui.get(k, {}))} for k, v in NOTICE_STRINGS.items()}
         self._ui_cache: dict[str, dict[str, str]] = {}
         self._ui_json: dict[int, bytes] = {}
         self._exprs: dict[ExprSource, expressions.Expr] = {}
         self._gotos: dict[str, Goto] = {}
         self.phase = Phase.ATTRACT
+        self.closed = False  # closed to visitors by the operator ("attract-only")
         self.session: Session | None = None
         self.lang = self.default_language
-        self.seq = 0
+        self.seq = seq
         self.now = clock()
         self.last_input = self.now
         self.warn_until = 0.0
@@ -229,10 +254,15 @@ class Engine:
             # deadlines due before this input happen first
             self._run_deadlines(self.now)
             s = self.session
+        if isinstance(inp, (Closed, DefaultLanguageSet, VisitEnded)):
+            return self._operator(inp)
         if isinstance(inp, LanguageChanged):
             return self._language(inp)
         if s is None:
-            if isinstance(inp, Started):
+            if isinstance(inp, Started) and self.closed:
+                self._out.append(Rejected(inp.type, "the station is closed now: no visit can "
+                                          "start until the operator opens it again"))
+            elif isinstance(inp, Started):
                 self._start(inp)
             else:
                 self._out.append(Rejected(inp.type, "no visit in progress: touch to start"))
@@ -292,7 +322,8 @@ class Engine:
     def snapshot(self) -> dict[str, Any]:
         """The engine's state, for tests and the station's status page."""
         s = self.session
-        return {"phase": self.phase.value, "lang": self.lang,
+        return {"phase": self.phase.value, "lang": self.lang, "closed": self.closed,
+                "default_language": self.default_language,
                 "scene": s.scene.id if s and s.scene else self.exhibit.attract,
                 "session": s.id if s else None, "vars": dict(s.vars) if s else None}
 
@@ -352,7 +383,13 @@ class Engine:
             self._record("still_here", {})
         elif t is Transition.START:
             self.phase = Phase.SESSION
-        else:
+        elif t is Transition.CLOSE:
+            self.closed = True
+            self._record("closed", {"closed": True})
+        elif t is Transition.OPEN:
+            self.closed = False
+            self._record("closed", {"closed": False})
+        else:  # TIMEOUT, FINISH, END_VISIT
             self.phase = Phase.ATTRACT
 
     def _start(self, inp: Started) -> None:
@@ -386,6 +423,57 @@ class Engine:
         self._show()
         return self._flush()
 
+    def _operator(self, inp: Closed | DefaultLanguageSet | VisitEnded) -> list[Effect]:
+        """An operator command, fed by the station (never by a page).
+
+        It is not a visitor's input: it neither answers an idle warning nor
+        resets the idle timer.
+        """
+        if isinstance(inp, Closed):
+            if inp.closed == self.closed:
+                state = "closed" if self.closed else "open"
+                self._out.append(Rejected(inp.type, f"the station is already {state}"))
+                return self._flush()
+            self._input(inp)
+            if inp.closed:
+                self._end(EndSession("closed"), Transition.END_VISIT, show=False)
+                self._transition(Transition.CLOSE)
+            else:
+                self._transition(Transition.OPEN)
+            self._show()
+        elif isinstance(inp, DefaultLanguageSet):
+            if inp.lang not in self.languages:
+                self._out.append(Rejected(inp.type, f"language '{inp.lang}' is not offered; "
+                                          f"use one of {', '.join(self.languages)}"))
+                return self._flush()
+            attract = self.session is None
+            if inp.lang == self.default_language and (not attract or self.lang == inp.lang):
+                self._out.append(Rejected(inp.type, f"'{inp.lang}' is the default language "
+                                          "already"))
+                return self._flush()
+            self._input(inp)
+            if inp.lang != self.default_language:
+                self.default_language = inp.lang
+                self._ui_cache.clear()  # the fallback language of the ui strings changed
+                self._ui_json.clear()
+                self._record("default_language_set", {"lang": inp.lang})
+            if attract:
+                # the attract screen changes now; a visit in progress keeps its language
+                # and the next reset returns to the new default
+                self.lang = inp.lang
+                self._show()
+        else:
+            if not REASON.fullmatch(inp.reason):
+                self._out.append(Rejected(inp.type, f"reason {inp.reason!r} is not a short id "
+                                          "such as 'operator'"))
+                return self._flush()
+            if self.session is None:
+                self._out.append(Rejected(inp.type, "no visit in progress"))
+                return self._flush()
+            self._input(inp)
+            self._end(EndSession(inp.reason), Transition.END_VISIT)
+        return self._flush()
+
     def _apply(self, outcome: Outcome) -> None:
         if isinstance(outcome, Stay):
             self._show()
@@ -415,7 +503,7 @@ class Engine:
         self.types[target].enter(scene, s)
         self._show()
 
-    def _end(self, outcome: EndSession, t: Transition) -> None:
+    def _end(self, outcome: EndSession, t: Transition, show: bool = True) -> None:
         s = self.session
         if s is None:
             return
@@ -428,7 +516,8 @@ class Engine:
         self.session = None
         self.lang = self.default_language
         self._out.append(SendCue("reset", {"reason": outcome.reason}))
-        self._show()
+        if show:
+            self._show()
 
     def _show(self) -> None:
         self._view = None
@@ -475,7 +564,22 @@ class Engine:
         }
         if self.phase is Phase.WARNING:
             view["overlay"] = {"kind": "idle_warning", "countdown": self.idle_countdown}
+        if self.closed:
+            view["closed"] = True
+            view["closed_notice"] = self._notice("closed", lang)
         return view
+
+    def _notice(self, key: str, lang: str) -> list[dict[str, str]]:
+        """A notice in every language of the exhibit, ``lang`` first (the same text once)."""
+        text = self.notices[key]
+        out: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for code in (lang, *(c for c in self.languages if c != lang)):
+            line = _pick(text, code, self.default_language)
+            if line and line not in seen:
+                seen.add(line)
+                out.append({"lang": code if code in text else _lang_of(text, line), "text": line})
+        return out
 
 
 class _AttractRuntime:
@@ -500,6 +604,11 @@ def _pick(text: Mapping[str, str], lang: str, default: str) -> str:
         if s is None:
             s = next((v for k, v in text.items() if k != "id"), "")
     return s
+
+
+def _lang_of(text: Mapping[str, str], line: str) -> str:
+    """The language a fallback ``line`` was picked from."""
+    return next((k for k, v in text.items() if v == line), "")
 
 
 def _action(inp: Input) -> tuple[str, Mapping[str, Any]]:

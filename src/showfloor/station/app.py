@@ -3,6 +3,13 @@
 One asyncio loop owns the engine (no locks): WebSocket messages and a
 10 Hz ticker feed it, and its effects go out to every connected surface and
 into the :class:`~showfloor.station.store.EventStore`.
+
+The operator's commands (from the hub) are the ``async`` methods under
+"operator commands": end a visit, close the station to visitors, set the
+default language, show a short notice, turn the screens off and on, reload
+the content from disk. Those that change what the engine accepts go through
+the engine as recorded inputs, so a log replays; notices and the screen are
+cues to the pages.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,13 +35,25 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from showfloor import __version__
+from showfloor.content.lint import check
 from showfloor.content.media import media_duration
 from showfloor.content.model import Exhibit
 from showfloor.content.scenes import registry
 from showfloor.engine.clock import monotonic
 from showfloor.engine.effects import Effect, RecordEvent, Rejected, SendCue, ShowView
-from showfloor.engine.inputs import InputError, Tick, from_json
+from showfloor.engine.inputs import (
+    REASON,
+    STATION_ONLY,
+    Closed,
+    DefaultLanguageSet,
+    Input,
+    InputError,
+    Tick,
+    VisitEnded,
+    from_json,
+)
 from showfloor.engine.state import PROTOCOL_VERSION, Engine
+from showfloor.errors import ShowfloorError
 from showfloor.station.profile import DEFAULT, StationProfile, Surface
 from showfloor.station.store import EventStore
 from showfloor.station.systemd import notify
@@ -44,6 +65,11 @@ TICK_SECONDS = 0.1
 HEARTBEAT_SECONDS = 10.0
 #: The most bytes a page may send in one message.
 MAX_MESSAGE = 16 * 1024
+#: An operator's notice to visitors: how long it may show (s), how long it may be (characters).
+MESSAGE_SECONDS = (1.0, 3600.0)
+MESSAGE_CHARS = 500
+#: A language code as a notice's key (``zh-CN``, ``en``): an id, never free text.
+LANG_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")
 
 
 @dataclass(eq=False)
@@ -85,13 +111,21 @@ class Station:
         self.rejected = 0
         self.asset_errors = 0
         self.metrics: dict[str, Any] = {}
+        #: time.time() of the last visitor input the engine accepted (None: none yet)
+        self.last_input_wall: float | None = None
+        #: the screens are on (False: black, no touches — outside opening hours)
+        self.screen_on = True
+        #: the default language the operator set (kept across a reload), if any
+        self.language: str | None = None
+        #: the operator's notice showing now: {text, seconds, until (clock)}
+        self._notice: dict[str, Any] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._preload_cache: dict[tuple[str, str], list[str]] = {}
         self.exhibit = exhibit
         self.engine = self._new_engine(exhibit)
         self._record(self.engine.start())
 
-    def _new_engine(self, exhibit: Exhibit) -> Engine:
+    def _new_engine(self, exhibit: Exhibit, seq: int = 0) -> Engine:
         p = self.profile
         if p.language and p.language in exhibit.languages and p.language != \
                 exhibit.default_language:
@@ -106,7 +140,7 @@ class Station:
         engine = Engine(exhibit, clock=self.clock,
                         media_length=lambda path: media_duration(root, path),
                         idle_timeout=p.idle.timeout, idle_countdown=p.idle.countdown,
-                        origin=str(root), **extra)
+                        origin=str(root), seq=seq, **extra)
         if self.store is not None:
             self.store.register_boot(exhibit.id, exhibit.version, str(root))
         return engine
@@ -154,6 +188,7 @@ class Station:
                                       mark=mark)
             elif isinstance(eff, SendCue):
                 if eff.name == "reset":
+                    self._notice = None  # a privacy reset clears the operator's notice too
                     await self._broadcast("reset", reason=eff.data.get("reason"))
                 else:
                     await self._broadcast("cue", name=eff.name, data=dict(eff.data))
@@ -291,11 +326,17 @@ class Station:
             return
         conn.surface = surface
         await conn.send("welcome", **self.welcome(surface))
+        if not self.screen_on:
+            # black before anything is drawn
+            await conn.send("cue", name="screen", data={"on": False})
         if self.problems:
             await conn.send("problems", problems=self.problems)
             return
         view = self.engine.view()
         await conn.send("view", view=view, preload=self.preload(view), mark=None)
+        message = self._message_now()
+        if message is not None:
+            await conn.send("cue", name="message", data=message)
         if self.store is not None:
             self.store.station_event(self.clock(), "surface_joined", surface=surface.id,
                                      role=surface.role)
@@ -317,11 +358,21 @@ class Station:
         if inp.type == "tick":
             await self._error(conn, "pages may not send ticks", ref)
             return
+        if inp.type in STATION_ONLY:
+            await self._error(conn, f"pages may not send '{inp.type}' inputs; only the "
+                              "station's operator commands do", ref)
+            return
+        if not self.screen_on:
+            await self._error(conn, "the screen is off: no input is taken until it is on", ref)
+            return
         self.inputs += 1
         mark = msg.get("mark")
         if not isinstance(mark, (str, int)) or isinstance(mark, bool):
             mark = None
-        await self._apply(self.engine.feed(inp), conn, mark, ref)
+        effects = self.engine.feed(inp)
+        if not any(isinstance(e, Rejected) for e in effects):
+            self.last_input_wall = time.time()
+        await self._apply(effects, conn, mark, ref)
 
     def _metrics(self, conn: Connection, msg: dict[str, Any]) -> None:
         assert conn.surface is not None
@@ -344,17 +395,158 @@ class Station:
                 path=str(path)[:200] if isinstance(path, str) else None,
                 detail=str(msg.get("detail", ""))[:200])
 
+    # -- operator commands (from the hub) -------------------------------------
+    async def end_visit(self, reason: str = "operator") -> None:
+        """Go to attract now: a visit in progress ends with ``reason``; nothing happens in attract."""
+        if not isinstance(reason, str) or not REASON.fullmatch(reason):
+            raise ShowfloorError(f"reason {reason!r} is not a short id such as 'operator' "
+                                 "(a-z, 0-9, _ and -, at most 40 characters)")
+        self._operator("end_visit", reason=reason)
+        await self._feed(VisitEnded(reason))
+
+    async def set_closed(self, closed: bool) -> None:
+        """Close the station to visitors ("attract-only"), or open it again.
+
+        While closed no visit can start, a visit in progress ends (reason
+        ``closed``) and every page shows a calm notice in every language of
+        the exhibit over the attract loop.
+        """
+        closed = bool(closed)
+        self._operator("set_closed", closed=closed)
+        await self._feed(Closed(closed))
+
+    async def set_language(self, lang: str) -> None:
+        """The station's default language from now on: the attract view and future visits."""
+        offered = self.engine.languages
+        if lang not in offered:
+            raise ShowfloorError(f"language {lang!r} is not offered by exhibit "
+                                 f"'{self.engine.exhibit.id}'; it offers {', '.join(offered)}")
+        self._operator("set_language", lang=lang)
+        self.language = lang
+        await self._feed(DefaultLanguageSet(lang))
+
+    async def show_message(self, text: Mapping[str, str], seconds: float = 30.0) -> None:
+        """A short notice to visitors on every page, for ``seconds`` or until the next reset.
+
+        ``text`` holds the notice per language code; each page shows it in its
+        current language, else the exhibit's default, else any. ``seconds`` is
+        clamped to 1..3600; each text is cut to 500 characters. The text goes
+        to the pages only: it is never stored.
+        """
+        if not isinstance(text, Mapping) or not text:
+            raise ShowfloorError("a message needs its text per language, such as "
+                                 "{'zh-CN': '…', 'en': '…'}")
+        clean: dict[str, str] = {}
+        for code, words in text.items():
+            if not isinstance(code, str) or not LANG_CODE.fullmatch(code):
+                raise ShowfloorError(f"{code!r} is not a language code such as 'zh-CN' or 'en'")
+            if not isinstance(words, str):
+                raise ShowfloorError(f"the message in '{code}' must be text, "
+                                     f"got {type(words).__name__}")
+            words = " ".join(words.split())
+            if len(words) > MESSAGE_CHARS:
+                words = words[:MESSAGE_CHARS - 1].rstrip() + "…"
+            if words:
+                clean[code] = words
+        if not clean:
+            raise ShowfloorError("the message is empty in every language")
+        try:
+            secs = float(seconds)
+        except (TypeError, ValueError) as err:
+            raise ShowfloorError(f"seconds must be a number, got {seconds!r}") from err
+        if math.isnan(secs):
+            raise ShowfloorError("seconds must be a number, got NaN")
+        secs = min(max(secs, MESSAGE_SECONDS[0]), MESSAGE_SECONDS[1])
+        self._operator("show_message", langs=sorted(clean), seconds=secs)
+        self._notice = {"text": clean, "seconds": secs, "until": self.clock() + secs}
+        message = self._message_now()
+        if message is not None:
+            await self._broadcast("cue", name="message", data=message)
+
+    async def set_screen(self, on: bool) -> None:
+        """Screens off (outside opening hours) or on again.
+
+        Off: every page shows pure black, takes no touch and pauses its sound,
+        and a visit in progress ends (reason ``closed``; the pages are black
+        before its reset arrives); the station refuses every input while off.
+        On: the current view again.
+        """
+        on = bool(on)
+        self._operator("set_screen", on=on)
+        if on == self.screen_on:
+            return
+        self.screen_on = on
+        # black first, so the end of a visit is never seen on the way out
+        await self._broadcast("cue", name="screen", data={"on": on})
+        if not on and self.engine.session is not None:
+            await self._feed(VisitEnded("closed"))
+
+    async def reload(self) -> None:
+        """Re-read and re-check the exhibit folder; swap it in, or keep the running one.
+
+        Raises :class:`ShowfloorError` with the first problems when the folder
+        has errors; the running exhibit is untouched then.
+        """
+        try:
+            report = await asyncio.to_thread(check, self.root, display=self.profile.display)
+        except ShowfloorError as err:
+            self._operator("reload", ok=False, errors=1)
+            raise ShowfloorError(f"{self.root} cannot be loaded, so the running exhibit "
+                                 f"stays: {err}") from err
+        if report.exhibit is None or not report.ok:
+            errors = report.errors
+            self._operator("reload", ok=False, errors=len(errors))
+            first = "; ".join(str(p) for p in errors[:3])
+            more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+            raise ShowfloorError(f"{self.root} has {len(errors)} error(s), so the running "
+                                 f"exhibit stays: {first}{more} — run 'showfloor check' on it")
+        self._operator("reload", ok=True, exhibit=report.exhibit.id,
+                       version=report.exhibit.version)
+        if self.engine.session is not None:
+            await self._feed(VisitEnded("reload"))
+        await self.replace(report.exhibit, [])
+
+    async def _feed(self, inp: Input) -> None:
+        """Feed an input of the station's own (an operator command) and apply its effects."""
+        await self._apply(self.engine.feed(inp))
+
+    def _operator(self, action: str, **args: Any) -> None:
+        """Record an operator command: its name and ids or numbers, never free text."""
+        if self.store is not None:
+            self.store.station_event(self.clock(), "operator", action=action, **args)
+
+    def _message_now(self) -> dict[str, Any] | None:
+        """The notice showing now, with the seconds it has left (None: none, or over)."""
+        m = self._notice
+        if m is None:
+            return None
+        left = m["until"] - self.clock()
+        if left <= 0:
+            self._notice = None
+            return None
+        return {"text": m["text"], "seconds": round(left, 1),
+                "default": self.engine.default_language}
+
     # -- preview -----------------------------------------------------------
     async def replace(self, exhibit: Exhibit | None, problems: list[dict[str, Any]]) -> None:
-        """Swap in new content (preview): a fresh engine, or the problems to show."""
+        """Swap in new content (preview, reload): a fresh engine, or the problems to show.
+
+        The operator's settings (closed, the default language) carry over to the
+        new engine; its events continue the old one's numbering.
+        """
         self.problems = problems
         if exhibit is None:
             await self._broadcast("problems", problems=problems)
             return
+        old = self.engine
         self.exhibit = exhibit
         self._preload_cache.clear()
-        self.engine = self._new_engine(exhibit)
+        self.engine = self._new_engine(exhibit, seq=old.seq)
         self._record(self.engine.start())
+        if self.language is not None and self.language in self.engine.languages:
+            self._record(self.engine.feed(DefaultLanguageSet(self.language)))
+        if old.closed:
+            self._record(self.engine.feed(Closed(True)))
         await self._broadcast("reload")
 
     def status(self) -> dict[str, Any]:
@@ -369,6 +561,9 @@ class Station:
             "surfaces": sorted(c.surface.id for c in self.connections if c.surface),
             "asset_errors": self.asset_errors, "problems": len(self.problems),
             "events_written": self.store.written if self.store else None,
+            "closed": e.closed, "screen": "on" if self.screen_on else "off",
+            "session_active": e.session is not None,
+            "last_input_wall": self.last_input_wall,
         }
 
 

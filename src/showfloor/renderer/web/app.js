@@ -4,6 +4,10 @@
 // draws every view it is sent with the module registered for the view's
 // type, sends the visitor's inputs, and clears every trace of a visit on
 // `reset`. Protocol: docs/protocol.md.
+//
+// The operator's cues are drawn here too: `message` (a calm banner for a
+// while), `screen` (off: pure black, no touch, no sound), and a closed
+// station's notice (`view.closed`) over the attract loop.
 
 import {Connection} from "./connection.js";
 import {fmt, h, icon, reducedMotion, setText} from "./dom.js";
@@ -30,6 +34,7 @@ const $ = (id) => document.getElementById(id);
 const els = {
   app: $("app"), stage: $("stage"), brand: $("brand"), tray: $("tray"),
   overlay: $("overlay"), live: $("live"), status: $("status"), captions: $("captions-home"),
+  notice: $("notice"), message: $("message"), blackout: $("blackout"),
 };
 
 const state = {
@@ -52,6 +57,11 @@ const state = {
   reported: new Map(),
   narrated: "",      // the narration playing now (narrationOf)
   trayKeyed: false,  // the tray's roving tabindex is set
+  message: null,     // the operator's notice: {text, fallback, timer, shown}
+  noticeKey: "",     // the closed notice drawn now
+  screenOff: false,  // the screen is off: black, no touch, no sound
+  paused: [],        // media the screen-off paused (played again when it is on)
+  inputs: 0,         // inputs sent (tests)
 };
 const marks = {n: 0, pending: null, mine: new Set(), names: []};
 const meter = new FrameMeter();
@@ -77,8 +87,11 @@ Object.defineProperty(window, "showfloor", {
         phase: v?.phase ?? null, scene: v?.scene ?? null, type: v?.type ?? null,
         stage: v?.stage ?? null, lang: v?.lang ?? null, overlay: v?.overlay?.kind ?? null,
         busy: state.busy, ...state.a11y,
+        closed: v?.closed === true, screen: state.screenOff ? "off" : "on",
+        message: state.message?.shown ?? null,
       });
     },
+    get inputs() { return state.inputs; },
     get lastView() { return state.view ? structuredClone(state.view) : null; },
     get seq() { return conn.seqOut; },
     get received() { return conn.seqIn; },
@@ -93,13 +106,19 @@ function onMessage(msg) {
     case "welcome": return onWelcome(msg);
     case "view": return onView(msg);
     case "reset": return onReset(msg);
-    case "cue": return document.dispatchEvent(new CustomEvent("showfloor:cue",
-      {detail: {name: msg.name, data: msg.data}}));
+    case "cue": return onCue(msg);
     case "problems": return showProblems(msg.problems);
     case "reload": return location.reload();
     case "error": return onError(msg);
     default: return undefined;
   }
+}
+
+function onCue(msg) {
+  const data = msg.data && typeof msg.data === "object" ? msg.data : {};
+  if (msg.name === "message") showMessage(data);
+  else if (msg.name === "screen") setScreen(data.on !== false);
+  document.dispatchEvent(new CustomEvent("showfloor:cue", {detail: {name: msg.name, data: msg.data}}));
 }
 
 function onWelcome(msg) {
@@ -485,6 +504,8 @@ function setHidden(el, hidden) {
 
 function chrome(view) {
   applyLang(view);
+  closedNotice(view);
+  if (state.message) drawMessage();
   setData(document.body, "phase", view.phase || "");
   setData(document.body, "sceneType", view.type || "");
   const title = pickText(state.exhibitTitle, view.lang);
@@ -621,7 +642,7 @@ function closeOverlay(refocus = true) {
   state.overlay = null;
   els.overlay.replaceChildren();
   els.overlay.hidden = true;
-  els.app.inert = false;
+  els.app.inert = state.screenOff;
   if (refocus && state.scene) {
     if (keys.usedKeys) keys.focusFirst(state.scene.el);
     else if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
@@ -651,6 +672,7 @@ function onReset() {
   els.stage.replaceChildren();
   els.captions.replaceChildren();
   els.live.textContent = "";
+  clearMessage();
   state.scene = null;
   state.view = null;
   marks.pending = null;
@@ -705,10 +727,13 @@ function takeMark() {
 /** Send an engine input. False when it cannot go (display role, not connected, busy). */
 function sendInput(input) {
   if (state.role === "display" || !state.welcome || !conn.open || state.busy) return false;
+  if (state.screenOff) return false;  // a black screen takes no touch
+  if (input?.type === "start" && state.view?.closed) return false;  // closed: no visit starts
   const {m: mark, el} = takeMark();
   marks.mine.add(mark);
   if (marks.mine.size > 100) marks.mine.delete(marks.mine.values().next().value);
   if (!conn.send("input", {input, mark})) return false;
+  state.inputs += 1;
   lock(el);
   return true;
 }
@@ -836,6 +861,119 @@ window.addEventListener("error", (e) => {
 window.addEventListener("unhandledrejection", (e) => {
   problem("script", null, `unhandled: ${e.reason && e.reason.message ? e.reason.message : e.reason}`);
 });
+
+// -- the operator's notices and the screen ----------------------------------------------
+
+/** The words of `text` ({lang: words}) for this page: its language, the default, then any. */
+function pickMessage(text, lang, fallback) {
+  if (!text || typeof text !== "object") return null;
+  for (const code of [lang, fallback]) {
+    if (code && typeof text[code] === "string" && text[code]) return {lang: code, words: text[code]};
+  }
+  const any = Object.entries(text).find(([, v]) => typeof v === "string" && v);
+  return any ? {lang: any[0], words: any[1]} : null;
+}
+
+/** `message` cue: a calm banner for `seconds` (0 or no text: take it away). */
+function showMessage(data) {
+  clearMessage();
+  const seconds = Number(data.seconds);
+  if (!data.text || !(seconds > 0)) return;
+  const entry = {text: data.text, fallback: typeof data.default === "string" ? data.default : null,
+    timer: 0, shown: null, key: ""};
+  entry.timer = setTimeout(() => { if (state.message === entry) clearMessage(); },
+    Math.min(seconds, 3600) * 1000);
+  state.message = entry;
+  drawMessage();
+}
+
+function drawMessage() {
+  const m = state.message;
+  if (!m) return;
+  const lang = state.view?.lang || document.documentElement.lang;
+  const picked = pickMessage(m.text, lang, m.fallback);
+  if (!picked) {
+    clearMessage();
+    return;
+  }
+  const key = `${picked.lang}|${picked.words}`;
+  if (m.key === key) return;
+  m.key = key;
+  m.shown = picked.words;
+  els.message.replaceChildren(h("div", {class: "message__card", lang: picked.lang},
+    h("span", {class: "message__icon", "aria-hidden": "true"}, icon("info", "icon")),
+    h("p", {class: "message__text"}, picked.words)));
+}
+
+function clearMessage() {
+  const m = state.message;
+  if (!m) return;
+  clearTimeout(m.timer);
+  state.message = null;
+  els.message.replaceChildren();
+}
+
+/** A closed station: a calm notice in every language of the exhibit over the attract loop. */
+function closedNotice(view) {
+  const lines = view.closed && Array.isArray(view.closed_notice)
+    ? view.closed_notice.filter((l) => l && typeof l.text === "string" && l.text) : [];
+  const key = lines.length ? JSON.stringify(lines) : "";
+  setData(document.body, "closed", lines.length ? "true" : "");
+  if (key === state.noticeKey) return;
+  state.noticeKey = key;
+  if (!lines.length) {
+    els.notice.replaceChildren();
+    return;
+  }
+  const [first, ...rest] = lines;
+  els.notice.replaceChildren(h("div", {class: "notice__card"},
+    h("span", {class: "notice__icon", "aria-hidden": "true"}, icon("moon", "icon")),
+    h("div", {class: "notice__words"},
+      h("p", {class: "notice__main", lang: first.lang || null}, first.text),
+      rest.map((l) => h("p", {class: "notice__other", lang: l.lang || null}, l.text)))));
+}
+
+/** `screen` cue: off is pure black, no touch and no sound; on shows the view again. */
+function setScreen(on) {
+  const off = !on;
+  if (off === state.screenOff) return;
+  state.screenOff = off;
+  document.body.dataset.screen = off ? "off" : "on";
+  els.blackout.hidden = !off;
+  els.app.inert = off || state.overlay !== null;
+  els.overlay.inert = off;
+  if (off) {
+    unlock();
+    for (const m of document.querySelectorAll("audio, video")) pauseForScreen(m);
+    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+  } else {
+    for (const m of state.paused.splice(0)) {
+      if (!m.isConnected || !m.getAttribute("src")) continue;
+      const p = m.play();
+      if (p && typeof p.catch === "function") p.catch(() => {});
+    }
+    refit();
+  }
+}
+
+function pauseForScreen(m) {
+  if (m.paused) return;
+  try { m.pause(); } catch { return; }
+  if (!state.paused.includes(m)) state.paused.push(m);
+}
+
+// while the screen is off nothing plays (a view drawn underneath may start media)
+document.addEventListener("play", (e) => {
+  if (state.screenOff && e.target instanceof HTMLMediaElement) pauseForScreen(e.target);
+}, true);
+// ... and no touch, click or key reaches anything (window: before every other listener)
+for (const type of ["pointerdown", "pointerup", "click", "touchstart", "keydown", "keyup", "wheel"]) {
+  window.addEventListener(type, (e) => {
+    if (!state.screenOff) return;
+    e.stopImmediatePropagation();
+    if (e.cancelable) e.preventDefault();
+  }, {capture: true, passive: false});
+}
 
 // -- preview-only messages ---------------------------------------------------------------
 

@@ -54,6 +54,8 @@ const ICONS = {
   restart: "M4 12a8 8 0 1 0 2.4-5.7M4 4.5v4h4",
   dot: "M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6",
   bulb: "M9.5 18h5M10.5 21h3M12 3a6 6 0 0 0-3.6 10.8c.6.5 1 1.2 1 2v.2h5.2v-.2c0-.8.4-1.5 1-2A6 6 0 0 0 12 3z",
+  info: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18M12 11v5.5M12 7.6v.1",
+  moon: "M20 14.5A8.5 8.5 0 0 1 9.5 4a8.5 8.5 0 1 0 10.5 10.5z",
 };
 
 export function icon(name, className = "icon") {
