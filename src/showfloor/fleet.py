@@ -123,7 +123,8 @@ def public_key_ok(text: str) -> bool:
 # -- messages ------------------------------------------------------------------
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
+#: text without NUL characters (no database keeps them), up to 200 characters
+ShortText = Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00]*$")]
 
 
 class _Strict(BaseModel):
@@ -133,7 +134,7 @@ class _Strict(BaseModel):
 class EnrolRequest(_Strict):
     """A station trading a one-time code for an identity."""
 
-    code: Annotated[str, StringConstraints(min_length=4, max_length=64)]
+    code: Annotated[str, StringConstraints(min_length=4, max_length=64, pattern=r"^[^\x00]*$")]
     public_key: Annotated[str, StringConstraints(min_length=40, max_length=64)] = Field(
         description="Ed25519 public key, base64url of the 32 raw bytes")
     profile: Ident = Field(description="the station profile's id (station.yaml)")
@@ -151,7 +152,7 @@ class Enrolled(BaseModel):
 class ErrorNote(_Strict):
     at: float
     what: ShortText
-    detail: Annotated[str, StringConstraints(max_length=300)] = ""
+    detail: Annotated[str, StringConstraints(max_length=300, pattern=r"^[^\x00]*$")] = ""
 
 
 class Heartbeat(_Strict):
@@ -206,7 +207,7 @@ class EventIn(_Strict):
     wall: float
     kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
     session: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
-    scene: Annotated[str, StringConstraints(max_length=128)] | None = None
+    scene: Annotated[str, StringConstraints(max_length=128, pattern=r"^[^\x00]*$")] | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -234,4 +235,4 @@ class CommandList(BaseModel):
 
 class CommandAck(_Strict):
     ok: bool
-    detail: Annotated[str, StringConstraints(max_length=500)] = ""
+    detail: Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")] = ""

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
@@ -110,7 +110,8 @@ def router(state: HubState) -> APIRouter:
 
     @r.post("/station/commands/{command_id}/ack", responses={
         **UNAUTHORIZED, 404: {"description": "no such command for this station"}})
-    async def ack(request: Request, command_id: int, body: fleet.CommandAck) -> JSONResponse:
+    async def ack(request: Request, body: fleet.CommandAck,
+                  command_id: int = Path(ge=1, lt=2**31)) -> JSONResponse:
         """A station's answer to a command: done, or failed with the reason."""
         ok = await signed(request, lambda conn, st, now: cmds.acknowledge(
             conn, st["id"], command_id, body, now))

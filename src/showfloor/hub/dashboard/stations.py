@@ -1,0 +1,183 @@
+"""The fleet pages: halls → stations (live), one station, its commands, revoking it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse
+
+from showfloor.errors import ConfigError
+from showfloor.hub import commands as cmds
+from showfloor.hub import enrolment, overview
+from showfloor.hub.dashboard import display, forms, queries, render
+from showfloor.hub.dashboard.security import (
+    Admin,
+    Form,
+    Operator,
+    Refusal,
+    User,
+    Viewer,
+    hub,
+    signed_in,
+)
+from showfloor.hub.settings import HubSettings
+from showfloor.hub.status import is_open
+
+#: which form on the station page a command's error belongs to
+FORM_OF = {"reload": "basic", "restart": "basic", "attract": "basic",
+           "attract_only": "attract_only", "language": "language", "message": "message"}
+
+
+def legend(cfg: HubSettings) -> list[tuple[str, str]]:
+    words = {"online_within": cfg.online_within, "offline_after": cfg.offline_after,
+             "unused_after": cfg.unused_after}
+    return [(state, text.format(**words)) for state, text in display.STATE_HELP.items()]
+
+
+def station_url(station_id: str, query: str = "", anchor: str = "") -> str:
+    return f"/stations/{quote(station_id, safe='')}" + (f"?{query}" if query else "") + \
+        (f"#{anchor}" if anchor else "")
+
+
+def _notice(request: Request) -> str:
+    q = request.query_params
+    if q.get("sent", "").isdigit():
+        return f"Command {q['sent']} is queued; the station picks it up within a second " \
+               "if it is online."
+    if q.get("cancelled", "").isdigit():
+        return f"Command {q['cancelled']} was cancelled."
+    if "not_cancelled" in q:
+        return "That command could not be cancelled: the station has already answered it."
+    if "hours" in q:
+        return "The station's opening hours were saved; it gets them with its next heartbeat."
+    if "revoked" in q:
+        return "The station was revoked: the hub refuses its next request."
+    return ""
+
+
+def station_page(request: Request, user: User, station_id: str, *, status: int = 200,
+                 errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+                 ) -> HTMLResponse:
+    state = hub(request)
+    now = time.time()
+    with state.db.read() as conn:
+        st = overview.station(conn, state.settings, station_id, now)
+    if st is None:
+        raise Refusal(404, "No such station", f"There is no station '{station_id[:64]}'. It "
+                      "may have been enrolled on another hub's database; see the halls page.")
+    hall_like = {"opening_hours": st["hall_hours"], "timezone": st["hall_timezone"]}
+    own = st["opening_hours"] is not None
+    return render.page(
+        request, user, "station.html", status=status, now=now, st=st, tz=st["hall_timezone"],
+        open_now=is_open(hall_like, st, now), own_hours=own,
+        hours_shown=st["opening_hours"] if own else st["hall_hours"],
+        errors=errors or {}, values=values or {}, notice=_notice(request),
+        languages=forms.LANGUAGES, example_hours=forms.EXAMPLE_HOURS,
+        command_ttl=state.settings.command_ttl)
+
+
+def router() -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/")
+    def halls(request: Request, user: Viewer) -> Response:
+        state = hub(request)
+        now = time.time()
+        with state.db.read() as conn:
+            fleet = overview.fleet(conn, state.settings, now)
+        return render.page(request, user, "halls.html", now=now, halls=fleet,
+                           legend=legend(state.settings))
+
+    @r.get("/stations/{station_id}")
+    def station(request: Request, station_id: str, user: Viewer) -> Response:
+        return station_page(request, user, station_id)
+
+    @r.post("/stations/{station_id}/commands")
+    def send(request: Request, station_id: str, form: Form, user: Operator) -> Response:
+        state = hub(request)
+        kind = form.get("kind", "")
+        try:
+            args = forms.command(kind, form)
+            with state.db.write() as conn:
+                cid = cmds.queue(conn, time.time(), station_id, kind, args, user.actor,
+                                 state.settings.command_ttl)
+        except ConfigError as err:
+            return station_page(request, user, station_id, status=400,
+                                errors={FORM_OF.get(kind, "basic"): str(err)}, values=form)
+        state.notifier.wake(station_id)
+        return RedirectResponse(station_url(station_id, f"sent={cid}", "commands"), 303)
+
+    @r.post("/stations/{station_id}/commands/{command_id}/cancel")
+    def cancel(request: Request, station_id: str, command_id: int, form: Form,
+               user: Operator) -> Response:
+        state = hub(request)
+        with state.db.write() as conn:
+            if queries.command_station(conn, command_id) != station_id:
+                raise Refusal(404, "No such command", f"Station '{station_id[:64]}' has no "
+                              f"command {command_id}.")
+            done = cmds.cancel(conn, time.time(), command_id, user.actor)
+        query = f"cancelled={command_id}" if done else "not_cancelled=1"
+        return RedirectResponse(station_url(station_id, query, "commands"), 303)
+
+    @r.get("/stations/{station_id}/revoke")
+    def revoke_page(request: Request, station_id: str, user: Admin) -> Response:
+        state = hub(request)
+        with state.db.read() as conn:
+            st = overview.station(conn, state.settings, station_id, events=0)
+        if st is None:
+            raise Refusal(404, "No such station", f"There is no station '{station_id[:64]}'.")
+        return render.page(request, user, "revoke.html", st=st)
+
+    @r.post("/stations/{station_id}/revoke")
+    def revoke(request: Request, station_id: str, form: Form, user: Admin) -> Response:
+        if form.get("confirm") != "yes":
+            return RedirectResponse(station_url(station_id) + "/revoke", 303)
+        state = hub(request)
+        with state.db.write() as conn:
+            if queries.station_hall(conn, station_id) is None:
+                raise Refusal(404, "No such station", f"There is no station "
+                              f"'{station_id[:64]}'.")
+            enrolment.revoke(conn, time.time(), station_id, user.actor)
+        return RedirectResponse(station_url(station_id, "revoked=1"), 303)
+
+    @r.post("/stations/{station_id}/hours")
+    def station_hours(request: Request, station_id: str, form: Form, user: Admin) -> Response:
+        state = hub(request)
+        try:
+            hrs = forms.opening_hours(form.get("hours", ""))
+            with state.db.write() as conn:
+                if queries.station_hall(conn, station_id) is None:
+                    raise Refusal(404, "No such station", f"There is no station "
+                                  f"'{station_id[:64]}'.")
+                enrolment.set_hours(conn, time.time(), user.actor, station_id=station_id,
+                                    opening_hours=hrs)
+        except ConfigError as err:
+            return station_page(request, user, station_id, status=400,
+                                errors={"hours": str(err)}, values=form)
+        return RedirectResponse(station_url(station_id, "hours=1", "hours"), 303)
+
+    return r
+
+
+def api_router() -> APIRouter:
+    r = APIRouter(tags=["dashboard"])
+
+    @r.get("/dashboard/api/fleet", responses={
+        200: {"description": "every hall with its stations, their states and today's "
+                             "sessions (what the halls page shows)"},
+        401: {"description": "no dashboard session: sign in at /login first"}})
+    def fleet(request: Request) -> JSONResponse:
+        """The fleet as the halls page shows it, for its live updates (a dashboard session)."""
+        if signed_in(request) is None:
+            raise Refusal(401, "Signed out", "sign in at /login first", json=True)
+        state = hub(request)
+        now = time.time()
+        with state.db.read() as conn:
+            data: list[dict[str, Any]] = overview.fleet(conn, state.settings, now)
+        return JSONResponse(data)
+
+    return r
