@@ -38,7 +38,7 @@ postgres:
 
 demo: setup
 	$(BIN)/showfloor check examples/drug-prevention
-	$(BIN)/showfloor station examples/drug-prevention/stations/touch.yaml --port $(PORT) --data .showfloor-data/dp-touch
+	$(BIN)/showfloor hall examples/drug-prevention --port $(PORT) --data .showfloor-data/hall
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts

@@ -331,6 +331,24 @@ def kiosk_cmd(
     raise typer.Exit(kiosk.launch(args))
 
 
+@app.command("hall")
+def hall_cmd(
+    exhibit: Annotated[Path, typer.Argument(help="An exhibit folder with station profiles in "
+                                            "stations/*.yaml.")],
+    port: Annotated[int, typer.Option(min=1, max=65000, help="The hub's port; stations take "
+                                      "the next ones.")] = 8700,
+    data: Annotated[Path, typer.Option(help="Where the hub's database and the stations' "
+                                       "logs and identities go.")] = Path(".showfloor-data/hall"),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    name: Annotated[str, typer.Option(help="The hall's name.")] = "Demo hall",
+) -> None:
+    """Run a hall on this machine: a hub and every station of the exhibit, enrolled."""
+    from showfloor.hall import run as run_hall
+
+    _load_ok(exhibit)
+    run_hall(exhibit, port=port, data=data, host=host, hall_name=name)
+
+
 hub_app = typer.Typer(help="The hub: enrol stations, watch them, command them, keep their "
                       "events.", no_args_is_help=False, add_completion=False,
                       pretty_exceptions_enable=False)

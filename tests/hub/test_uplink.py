@@ -148,6 +148,8 @@ def test_a_station_enrols_heartbeats_and_uploads(hub_db: str, tmp_path: Path) ->
                         and h)
         assert beat["scene"] and beat["idle"] < 30
         wait_for("every event on the hub", all_delivered(hub_db, data))
+        link = st.health()["hub"]
+        assert link["station"] == sid and link["connected"] and link["uploaded"] > 0
         _total, _left, ids = station_rows(data)
         assert sorted(hub_ids(hub_db, sid)) == sorted(ids)
     finally:

@@ -113,6 +113,8 @@ class Station:
         self.metrics: dict[str, Any] = {}
         #: time.time() of the last visitor input the engine accepted (None: none yet)
         self.last_input_wall: float | None = None
+        #: the link to a hub (:class:`~showfloor.station.uplink.Uplink`), when there is one
+        self.uplink: Any = None
         #: the screens are on (False: black, no touches — outside opening hours)
         self.screen_on = True
         #: the default language the operator set (kept across a reload), if any
@@ -564,6 +566,7 @@ class Station:
             "closed": e.closed, "screen": "on" if self.screen_on else "off",
             "session_active": e.session is not None,
             "last_input_wall": self.last_input_wall,
+            "hub": self.uplink.status() if self.uplink is not None else None,
         }
 
 

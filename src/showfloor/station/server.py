@@ -141,6 +141,7 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
             from showfloor.station.uplink import Uplink
 
             uplink = Uplink(station, ident, station.store.path, folder, on_restart=restart)
+            station.uplink = uplink
             await uplink.start()
         try:
             await server.serve(sockets=[sock])

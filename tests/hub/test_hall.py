@@ -1,0 +1,87 @@
+"""``showfloor hall``: the README's demo — a hub and every station of the demo, live."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from showfloor.hub import commands as cmds
+from showfloor.hub import db as hubdb
+from station._support import DEMO, free_port
+
+
+def test_the_demo_hall_comes_up_enrolled_and_live(tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "hall"
+    proc = subprocess.Popen([sys.executable, "-m", "showfloor", "hall", str(DEMO), "--port",
+                             str(port), "--data", str(data)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ})
+    try:
+        assert proc.stdout is not None
+        out = ""
+        deadline = time.monotonic() + 120
+        while "stop: Ctrl+C" not in out and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            out += line
+        assert "enrolled and live" in out, out
+        password = re.search(r"user admin, password (\S+)\)", out)
+        assert password is not None
+        profiles = sorted(p.stem for p in (DEMO / "stations").glob("*.yaml"))
+        db = hubdb.Database(f"sqlite:///{data / 'hub.sqlite'}")
+
+        def beating() -> dict[str, str]:
+            with db.read() as conn:
+                return {r.profile: r.id for r in conn.execute(
+                    select(hubdb.stations.c.profile, hubdb.stations.c.id)
+                    .where(hubdb.stations.c.last_seen.is_not(None)))}
+
+        while len(beating()) < len(profiles) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        live = beating()
+        assert len(live) == len(profiles)
+
+        # the printed password opens the dashboard, which lists every station
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as c:
+            form = c.get("/login").text
+            token = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert token is not None
+            page = c.post("/login", data={"username": "admin", "password": password.group(1),
+                                          "csrf": token.group(1)})
+            assert page.status_code == 200
+            fleet = c.get("/dashboard/api/fleet").json()
+        states = {s["profile"]: s["state"] for h in fleet for s in h["stations"]}
+        assert set(states) == set(live) and set(states.values()) <= {"online", "unused"}
+
+        # a station told to restart exits with 75 and the hall starts it again
+        sid = next(iter(live.values()))
+        with db.write() as conn:
+            cid = cmds.queue(conn, time.time(), sid, "restart", {}, "user:test", 60)
+
+        def restarted() -> bool:
+            with db.read() as conn:
+                state = conn.execute(select(hubdb.commands.c.state)
+                                     .where(hubdb.commands.c.id == cid)).scalar_one()
+            return state == "done" and "restarting" in out
+
+        while not restarted() and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            out += line
+        assert restarted(), out
+        db.dispose()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
