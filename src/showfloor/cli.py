@@ -234,8 +234,8 @@ def station_cmd(
                             ] = False,
     seed: Annotated[int | None, typer.Option(help="Fix the sessions' random seeds (quiz "
                                              "order): for demos and screenshots.")] = None,
-    hub: Annotated[str | None, typer.Option(help="The hub to report to, e.g. "
-                                            "http://hub.local:8800")] = None,
+    hub: Annotated[str | None, typer.Option(envvar="SHOWFLOOR_HUB", help="The hub to report "
+                                            "to, e.g. http://hub.local:8800")] = None,
     enrol: Annotated[str | None, typer.Option(help="A one-time enrolment code from the hub "
                                               "(needed once; the identity is kept).")] = None,
 ) -> None:
