@@ -56,6 +56,7 @@ bench: setup browser postgres
 	$(BIN)/python bench/station_latency.py
 	$(BIN)/python bench/station_startup.py
 	$(BIN)/python bench/station_memory.py
+	$(BIN)/python bench/hub_fleet.py
 
 clean:
 	rm -rf $(VENV) $(RENDERER)/node_modules $(VALIDATOR)/node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

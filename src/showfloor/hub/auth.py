@@ -16,7 +16,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 
 from showfloor import fleet
 from showfloor.hub import db as t
@@ -35,13 +35,37 @@ class AuthError(Exception):
         self.reason = reason
 
 
-def station_request(conn: Connection, method: str, target: str, headers: Mapping[str, str],
-                    body: bytes, now: float) -> dict[str, Any]:
-    """The station row a signed request comes from; raises :class:`AuthError`."""
-    sid = headers.get(fleet.H_STATION.lower()) or headers.get(fleet.H_STATION)
-    ts = headers.get(fleet.H_TIME.lower()) or headers.get(fleet.H_TIME)
-    nonce = headers.get(fleet.H_NONCE.lower()) or headers.get(fleet.H_NONCE)
-    sig = headers.get(fleet.H_SIGNATURE.lower()) or headers.get(fleet.H_SIGNATURE)
+def _lookup_statement() -> Any:
+    """One query for everything a signed request needs to know about its station."""
+    st, hall, c = t.stations, t.halls, t.commands
+    pending = (select(func.count()).select_from(c)
+               .where(c.c.station_id == st.c.id).where(c.c.state == "queued")
+               .where(c.c.expires > bindparam("now")).scalar_subquery())
+    return (select(st.c.id, st.c.hall_id, st.c.public_key, st.c.revoked,
+                   st.c.opening_hours, st.c.last_error_at, hall.c.timezone,
+                   hall.c.opening_hours.label("hall_hours"), hall.c.closed_mode,
+                   pending.label("pending"))
+            .join(hall, hall.c.id == st.c.hall_id).where(st.c.id == bindparam("sid")))
+
+
+_LOOKUP = _lookup_statement()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    return headers.get(name.lower()) or headers.get(name)
+
+
+def check_station(conn: Connection, method: str, target: str, headers: Mapping[str, str],
+                  body: bytes, now: float) -> dict[str, Any]:
+    """The station a signed request comes from (read only); raises :class:`AuthError`.
+
+    The caller then spends the nonce with :func:`spend_nonce` in its write
+    transaction, so a request is accepted at most once in any hub process.
+    """
+    sid = _header(headers, fleet.H_STATION)
+    ts = _header(headers, fleet.H_TIME)
+    nonce = _header(headers, fleet.H_NONCE)
+    sig = _header(headers, fleet.H_SIGNATURE)
     if not (sid and ts and nonce and sig):
         raise AuthError(401, "this request is not signed by a station; it needs the "
                         f"{fleet.H_STATION}, {fleet.H_TIME}, {fleet.H_NONCE} and "
@@ -52,10 +76,10 @@ def station_request(conn: Connection, method: str, target: str, headers: Mapping
         when = float(ts)
     except ValueError:
         raise AuthError(401, f"the time '{ts[:40]}' is not a number of seconds") from None
-    if abs(when - now) > fleet.MAX_SKEW:
+    if not abs(when - now) <= fleet.MAX_SKEW:
         raise AuthError(401, f"the request's time is {when - now:+.0f} s from the hub's "
                         "clock; sign with the hub's time (sent in every reply)")
-    row = conn.execute(select(t.stations).where(t.stations.c.id == sid)).mappings().first()
+    row = conn.execute(_LOOKUP, {"sid": sid[:64], "now": now}).mappings().first()
     if row is None:
         raise AuthError(401, "unknown station; enrol it with a code from the hub")
     if row["revoked"] is not None:
@@ -63,11 +87,31 @@ def station_request(conn: Connection, method: str, target: str, headers: Mapping
     if not fleet.verify(row["public_key"], sig,
                         fleet.signed_text(method, target, sid, ts, nonce, body)):
         raise AuthError(401, "the signature does not match this station's key")
-    fresh = conn.execute(t.insert_new(conn, t.nonces).values(
-        station_id=sid, nonce=nonce, seen=now).returning(t.nonces.c.nonce)).first()
+    return {**row, "nonce": nonce}
+
+
+_SPEND: dict[str, Any] = {}
+
+
+def spend_nonce(conn: Connection, station: Mapping[str, Any], now: float) -> None:
+    """Record the request's nonce; a nonce seen before is a replay (401)."""
+    stmt = _SPEND.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _SPEND[conn.dialect.name] = t.insert_new(conn, t.nonces).values(
+            station_id=bindparam("sid"), nonce=bindparam("nonce"), seen=bindparam("seen")
+        ).returning(t.nonces.c.nonce)
+    fresh = conn.execute(stmt, {"sid": station["id"], "nonce": station["nonce"],
+                                "seen": now}).first()
     if fresh is None:
         raise AuthError(401, "this request was already received (a replay)")
-    return dict(row)
+
+
+def station_request(conn: Connection, method: str, target: str, headers: Mapping[str, str],
+                    body: bytes, now: float) -> dict[str, Any]:
+    """:func:`check_station` and :func:`spend_nonce` in one (write) transaction."""
+    station = check_station(conn, method, target, headers, body, now)
+    spend_nonce(conn, station, now)
+    return station
 
 
 def prune_nonces(conn: Connection, now: float) -> int:

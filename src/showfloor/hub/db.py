@@ -200,16 +200,21 @@ class Database:
         if self.sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_engine(parsed, poolclass=NullPool if parsed.database in (
-                None, "", ":memory:") else None, connect_args={"check_same_thread": False,
-                                                              "timeout": 30})
+            memory = parsed.database in (None, "", ":memory:")
+            pool: dict[str, Any] = {"poolclass": NullPool} if memory else {
+                "pool_size": pool_size, "max_overflow": pool_size}
+            self.engine = create_engine(parsed, connect_args={"check_same_thread": False,
+                                                              "timeout": 30}, **pool)
             self._writer = create_engine(parsed, connect_args={"check_same_thread": False,
                                                                "timeout": 30})
             _sqlite_pragmas(self.engine, immediate=False)
             _sqlite_pragmas(self._writer, immediate=True)
         elif parsed.get_backend_name() == "postgresql":
+            # no pre-ping (a round trip per checkout); old connections are recycled
+            # instead, and a request that meets a dropped one fails once and is retried
+            # by its station
             self.engine = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
-                                        pool_pre_ping=True)
+                                        pool_recycle=900)
             self._writer = self.engine
         else:
             raise ConfigError(f"the hub stores its data in SQLite or PostgreSQL, not "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from showfloor import fleet
 from showfloor.hub import db as t
@@ -20,8 +20,17 @@ from showfloor.hub import db as t
 ERROR_KINDS = {"error"}
 
 
+_BEAT = (update(t.stations).where(t.stations.c.id == bindparam("sid"))
+         .where(t.stations.c.revoked.is_(None))
+         .values(last_seen=bindparam("seen"), heartbeat=bindparam("hb")))
+
+
 def heartbeat(conn: Connection, station: dict[str, Any], hb: fleet.Heartbeat,
               now: float) -> None:
+    if not hb.errors:  # the common case, with a statement built once
+        conn.execute(_BEAT, {"sid": station["id"], "seen": now,
+                             "hb": hb.model_dump(mode="json")})
+        return
     values: dict[str, Any] = {"last_seen": now, "heartbeat": hb.model_dump(mode="json")}
     if hb.errors:
         last = max(hb.errors, key=lambda e: e.at)

@@ -23,6 +23,7 @@ def serve(settings: HubSettings, *, host: str = "127.0.0.1", port: int = DEFAULT
     print(f"showfloor hub on {backend}: dashboard http://{shown}:{port}/ — station API "
           f"http://{shown}:{port}/api/v1 — OpenAPI http://{shown}:{port}/docs", flush=True)
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", timeout_keep_alive=75,
+                            loop="uvloop", http="httptools",
                             timeout_graceful_shutdown=3, backlog=2048,
                             limit_concurrency=10000)
     server = uvicorn.Server(config)

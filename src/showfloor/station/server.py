@@ -125,6 +125,7 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
         print(f"enrolled with {ident.hub} as {ident.station} in hall '{ident.hall}'",
               flush=True)
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", ws="websockets-sansio",
+                            loop="asyncio", http="h11",
                             ws_max_size=64 * 1024, timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     status = 0
