@@ -23,6 +23,7 @@ time instead of its own.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 from typing import Annotated, Any, Literal
@@ -102,11 +103,15 @@ class StationKey:
         return {H_STATION: station, H_TIME: ts, H_NONCE: nonce, H_SIGNATURE: _b64(sig)}
 
 
+@functools.lru_cache(maxsize=8192)
+def _public(text: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(_unb64(text))
+
+
 def verify(public_key: str, signature: str, text: bytes) -> bool:
     """Whether ``signature`` is the station's signature of ``text``."""
     try:
-        key = Ed25519PublicKey.from_public_bytes(_unb64(public_key))
-        key.verify(_unb64(signature), text)
+        _public(public_key).verify(_unb64(signature), text)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,8 +20,29 @@ from showfloor.hub import db as hubdb
 from station._support import DEMO, free_port
 
 
+def free_run(n: int) -> int:
+    """The first of ``n`` consecutive free ports, below the ephemeral range (so a
+    client connection elsewhere in the run cannot be holding one of them)."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 30_000)
+        socks = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        return base
+    return free_port()
+
+
 def test_the_demo_hall_comes_up_enrolled_and_live(tmp_path: Path) -> None:
-    port = free_port()
+    port = free_run(len(list((DEMO / "stations").glob("*.yaml"))) + 1)
     data = tmp_path / "hall"
     proc = subprocess.Popen([sys.executable, "-m", "showfloor", "hall", str(DEMO), "--port",
                              str(port), "--data", str(data)], stdout=subprocess.PIPE,

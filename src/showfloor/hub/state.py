@@ -17,6 +17,8 @@ from showfloor.hub import db as t
 from showfloor.hub.settings import HubSettings
 
 MAINTAIN_SECONDS = 30.0
+#: how often the SQLite WAL is copied into the database file, off the request path
+CHECKPOINT_SECONDS = 1.0
 #: worker threads for database work on PostgreSQL
 THREADS = 8
 log = logging.getLogger("showfloor.hub")
@@ -29,6 +31,7 @@ class HubState:
     notifier: cmds.Notifier = field(init=False)
     secret: str = ""
     _maint: asyncio.Task[None] | None = None
+    _checkpoints: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self.notifier = cmds.Notifier(self.db)
@@ -59,19 +62,30 @@ class HubState:
             anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         await self.notifier.start()
         self._maint = asyncio.create_task(self._maintain())
+        if self.db.sqlite:
+            self._checkpoints = asyncio.create_task(self._checkpoint())
 
     async def stop(self) -> None:
         await self.notifier.stop()
-        if self._maint is not None:
-            self._maint.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._maint
+        for task in (self._maint, self._checkpoints):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def maintain_once(self) -> None:
         now = time.time()
         with self.db.write() as conn:
             auth.prune_nonces(conn, now)
             cmds.expire(conn, now)
+
+    async def _checkpoint(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                await asyncio.to_thread(self.db.checkpoint)
+            except Exception as err:  # noqa: BLE001 - try again next time
+                log.warning("SQLite checkpoint failed: %s", err)
 
     async def _maintain(self) -> None:
         while True:
