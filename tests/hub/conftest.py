@@ -40,6 +40,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield from _fresh_database(request)
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[str]:
+    """Like ``db_url``, but one database per test module and backend (for a module's hub)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('hub')}/hub.sqlite"
+    else:
+        yield from _fresh_database(request)
+
+
 @pytest.fixture
 def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The SQLAlchemy URL of a fresh, empty PostgreSQL database."""

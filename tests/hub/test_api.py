@@ -16,28 +16,16 @@ from showfloor import fleet
 from showfloor.hub import commands as cmds
 from showfloor.hub import db as hubdb
 from showfloor.hub import enrolment
-from showfloor.hub.devdb import TempPostgres
 from station._support import free_port
 
 from ._support import RunningHub, SignedStation, make_code, start_hub
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-        ) -> Iterator[RunningHub]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('hub')}/hub.sqlite"
-        h = start_hub(url)
-        yield h
-        h.stop()
-        return
-    pg: TempPostgres = request.getfixturevalue("postgres")
-    name = f"t_{secrets.token_hex(6)}"
-    url = pg.create_database(name)
-    h = start_hub(url)
+@pytest.fixture(scope="module")
+def hub(module_db_url: str) -> Iterator[RunningHub]:
+    h = start_hub(module_db_url)
     yield h
     h.stop()
-    pg.drop_database(name)
 
 
 @pytest.fixture

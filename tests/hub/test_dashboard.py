@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
-import secrets
 import shutil
 import time
 from collections.abc import Iterator
@@ -25,7 +24,6 @@ from showfloor.hub import auth, enrolment
 from showfloor.hub import commands as cmds
 from showfloor.hub import db as t
 from showfloor.hub.dashboard import display, limits
-from showfloor.hub.devdb import TempPostgres
 
 from ._dashboard_support import (
     PASSWORD,
@@ -59,15 +57,10 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-        ) -> Iterator[RunningHub]:
+@pytest.fixture(scope="module")
+def hub(module_db_url: str) -> Iterator[RunningHub]:
     """One hub per backend for the module (quick thresholds): an admin, an operator, a viewer."""
-    if request.param == "sqlite":
-        db = f"sqlite:///{tmp_path_factory.mktemp('dashboard')}/hub.sqlite"
-    else:
-        pg: TempPostgres = request.getfixturevalue("postgres")
-        db = pg.create_database(f"dash_{secrets.token_hex(4)}")
+    db = module_db_url
     running = start_hub(db, env=QUICK)
     try:
         create_admin_cli(db, "ada")

@@ -9,7 +9,6 @@ valid-looking requests reach the handlers behind the signature check.
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,20 +19,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from showfloor.hub.devdb import TempPostgres
-
 from ._support import RunningHub, SignedStation, make_code, start_hub
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def fuzz_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[RunningHub]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/hub.sqlite"
-    else:
-        pg: TempPostgres = request.getfixturevalue("postgres")
-        url = pg.create_database(f"fuzz_{secrets.token_hex(4)}")
-    hub = start_hub(url)
+@pytest.fixture(scope="module")
+def fuzz_hub(module_db_url: str) -> Iterator[RunningHub]:
+    hub = start_hub(module_db_url)
     yield hub
     hub.stop()
 

@@ -7,7 +7,6 @@ a station's log holds 50,000 events when its hub comes back.
 from __future__ import annotations
 
 import json
-import secrets
 import signal
 import sqlite3
 import time
@@ -22,7 +21,6 @@ from showfloor.engine.effects import Event
 from showfloor.hub import commands as cmds
 from showfloor.hub import db as hubdb
 from showfloor.hub import enrolment
-from showfloor.hub.devdb import TempPostgres
 from showfloor.station.store import EventStore
 from station._support import DEMO, RunningStation, free_port, open_page, start_station
 
@@ -44,15 +42,10 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 30, every: fl
     raise AssertionError(f"{what}: not within {timeout:g} s (last: {last!r})")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hub_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/hub.sqlite"
-        return
-    pg: TempPostgres = request.getfixturevalue("postgres")
-    name = f"t_{secrets.token_hex(6)}"
-    yield pg.create_database(name)
-    pg.drop_database(name)
+@pytest.fixture
+def hub_db(db_url: str) -> str:
+    """A fresh hub database, once on SQLite and once on PostgreSQL."""
+    return db_url
 
 
 def hub_count(url: str, station: str | None = None) -> int:
