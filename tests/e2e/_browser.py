@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -17,6 +20,16 @@ ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "src" / "showfloor" / "renderer" / "node_modules" / "axe-core" / "axe.min.js"
+
+def launch() -> Iterator[Browser]:
+    """Debian's Chromium for a test module (the body of each suite's ``browser`` fixture)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run 'make test' (it installs Debian's chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
 
 LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}

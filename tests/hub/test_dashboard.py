@@ -16,10 +16,10 @@ from typing import Any
 import argon2
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, insert, select, update
 
-from e2e._browser import ARGS, CHROMIUM, axe
+from e2e._browser import axe, launch
 from showfloor.hub import auth, enrolment
 from showfloor.hub import commands as cmds
 from showfloor.hub import db as t
@@ -49,12 +49,7 @@ QUICK = {"SHOWFLOOR_HUB_OFFLINE_AFTER": "3", "SHOWFLOOR_HUB_ONLINE_WITHIN": "1.5
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: run 'make test' (it installs Debian's chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    yield from launch()
 
 
 @pytest.fixture(scope="module")

@@ -563,6 +563,9 @@ class Station:
             "surfaces": sorted(c.surface.id for c in self.connections if c.surface),
             "asset_errors": self.asset_errors, "problems": len(self.problems),
             "events_written": self.store.written if self.store else None,
+            "store": None if self.store is None else {
+                "pending": self.store.pending, "errors": self.store.errors,
+                "last_error": self.store.last_error},
             "closed": e.closed, "screen": "on" if self.screen_on else "off",
             "session_active": e.session is not None,
             "last_input_wall": self.last_input_wall,

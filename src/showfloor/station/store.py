@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS boots (
 """
 
 _STOP = object()
+#: the most events one commit takes: a small one still fits on a nearly full disk
+MAX_GROUP = 500
 
 
 class EventStore:
@@ -65,7 +67,11 @@ class EventStore:
         self._queue: queue.Queue[Any] = queue.Queue()
         self._station_seq = 0
         self.written = 0
+        #: failed commits so far, and the last reason (a full disk, say); the events
+        #: stay queued in memory and are written once the disk takes them again
         self.errors = 0
+        self.last_error: str | None = None
+        self._held = 0
         self._errors: deque[tuple[float, dict[str, Any]]] = deque(maxlen=20)
         self._idle = threading.Event()
         self._idle.set()
@@ -107,20 +113,37 @@ class EventStore:
         self._station_seq += 1
         self.add(Event(self._station_seq, t, kind, None, None, data), source="station")
 
+    def _fail(self, err: sqlite3.Error) -> None:
+        self.errors += 1
+        if str(err) != self.last_error:  # say it once, not every retry
+            self._errors.append((time.time(), {"what": "store", "detail": str(err)[:200]}))
+        self.last_error = str(err)
+
+    def _open(self) -> sqlite3.Connection:
+        """The writer's connection; a disk that refuses is retried, never the end of it."""
+        while True:
+            try:
+                return self._connect()
+            except sqlite3.Error as err:
+                self._fail(err)
+                time.sleep(0.5)
+
     def _writer(self) -> None:
-        con = self._connect()
+        con = self._open()
+        held: list[Any] = []  # taken from the queue, not yet committed: kept in order
         try:
             while True:
-                item = self._queue.get()
-                batch = [item]
-                while True:
+                if not held:
+                    held.append(self._queue.get())
+                while len(held) < MAX_GROUP:
                     try:
-                        batch.append(self._queue.get_nowait())
+                        held.append(self._queue.get_nowait())
                     except queue.Empty:
                         break
-                stop = any(b is _STOP for b in batch)
-                rows = [b[1] for b in batch if b is not _STOP and b[0] == "event"]
-                boots = [b[1] for b in batch if b is not _STOP and b[0] == "boot"]
+                self._held = len(held)
+                stop = any(b is _STOP for b in held)
+                rows = [b[1] for b in held if b is not _STOP and b[0] == "event"]
+                boots = [b[1] for b in held if b is not _STOP and b[0] == "boot"]
                 try:
                     con.execute("BEGIN IMMEDIATE")
                     if boots:
@@ -131,24 +154,31 @@ class EventStore:
                             " session, scene, data) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
                     con.execute("COMMIT")
                     self.written += len(rows)
-                except sqlite3.Error:
-                    self.errors += 1
+                    self.last_error = None
+                except sqlite3.Error as err:
+                    self._fail(err)
                     with contextlib.suppress(sqlite3.Error):
                         con.execute("ROLLBACK")
-                    # keep the rows: try again shortly (a full disk may clear)
+                    # a failed commit leaves its frames in the WAL: give the disk back
+                    with contextlib.suppress(sqlite3.Error):
+                        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    # keep what is held and try again shortly (a full disk may clear)
                     time.sleep(0.5)
-                    for b in batch:
-                        if b is not _STOP:
-                            self._queue.put(b)
-                    if stop:
-                        self._queue.put(_STOP)
                     continue
+                held = []
+                self._held = 0
                 if self._queue.empty():
                     self._idle.set()
                 if stop:
                     return
         finally:
-            con.close()
+            with contextlib.suppress(sqlite3.Error):
+                con.close()
+
+    @property
+    def pending(self) -> int:
+        """Events (and boots) queued or held but not yet committed."""
+        return self._queue.qsize() + self._held
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued is committed."""
