@@ -64,6 +64,19 @@ def wait_for(page: Page, timeout: float = 10000, **want: Any) -> dict[str, Any]:
     return state(page)
 
 
+def touch_attract(page: Page, surface: str = "section.attract") -> None:
+    """Touch the attract screen once it is drawn, and wait for the visit to begin.
+
+    The view reaches ``window.showfloor.state`` before its scene module has drawn it, so a
+    touch straight after connecting can land on nothing; wait for the drawn screen first.
+    """
+    wait_for(page, phase="attract", timeout=15000)
+    page.wait_for_selector(surface, state="visible", timeout=15000)
+    size = page.viewport_size or LANDSCAPE
+    page.mouse.click(size["width"] // 2, size["height"] // 2)
+    wait_for(page, phase="session", timeout=15000)
+
+
 def press(page: Page, name: str) -> None:
     """Press the visible button with this accessible name, as a visitor would."""
     page.get_by_role("button", name=name, exact=True).first.click()

@@ -20,7 +20,7 @@ from showfloor.content.load import load
 from showfloor.content.scenes.model import sample
 from station._support import DEMO, RunningStation, start_station
 
-from ._browser import open_surface, view, wait_for
+from ._browser import open_surface, touch_attract, view, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "screenshots"
@@ -57,7 +57,7 @@ def facts(page: Page) -> dict[str, Any]:
 
 
 def start_on_model(page: Page) -> None:
-    page.mouse.click(480, 270)
+    touch_attract(page)
     page.wait_for_function("window.showfloor3d && window.showfloor3d.loaded", timeout=30000)
     page.wait_for_timeout(500)
 
@@ -204,7 +204,7 @@ def test_the_pyramid_shows_four_views_turned_outwards_on_black(browser: Browser,
     try:
         panel = open_surface(browser, st.port, "panel", viewport=SMALL)
         glass = open_surface(browser, st.port, "glass", viewport={"width": 800, "height": 800})
-        panel.mouse.click(480, 270)
+        touch_attract(panel)
         glass.wait_for_function("window.showfloor3d && window.showfloor3d.loaded", timeout=30000)
         glass.wait_for_timeout(1500)
         assert facts(glass)["mode"] == "pyramid"
@@ -252,7 +252,7 @@ def test_the_fan_is_pure_black_with_the_model_centred(browser: Browser,
     try:
         panel = open_surface(browser, st.port, "panel", viewport=SMALL)
         fan = open_surface(browser, st.port, "fan", viewport={"width": 640, "height": 640})
-        panel.mouse.click(480, 270)
+        touch_attract(panel)
         fan.wait_for_function("window.showfloor3d && window.showfloor3d.loaded", timeout=30000)
         fan.wait_for_timeout(1000)
         assert facts(fan)["mode"] == "fan"
@@ -280,7 +280,7 @@ def test_a_display_surface_on_a_touch_station_keeps_model_controls_off(
     try:
         panel = open_surface(browser, st.port, "panel", viewport=SMALL)
         wall = open_surface(browser, st.port, "wall", viewport=SMALL)
-        panel.mouse.click(480, 270)
+        touch_attract(panel)
         wall.wait_for_function("window.showfloor3d && window.showfloor3d.loaded", timeout=30000)
         assert panel.get_by_role("slider").count() == 1
         assert wall.locator("[data-sends]").count() == 0

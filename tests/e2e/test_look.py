@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page
 
 from station._support import DEMO, RunningStation, start_station
 
-from ._browser import LANDSCAPE, PORTRAIT, axe, open_surface, press, settle, view, wait_for
+from ._browser import LANDSCAPE, PORTRAIT, axe, open_surface, press, settle, touch_attract, view, wait_for
 from .test_visitor import step, walk_to
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +38,7 @@ def reach(page: Page, screen: str) -> None:
     if screen == "attract":
         wait_for(page, phase="attract")
         return
-    page.mouse.click(960, 540)
+    touch_attract(page)
     wait_for(page, scene="intro")
     if screen == "media":
         return

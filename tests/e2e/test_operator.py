@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page
 from station._support import DEMO
 from station.test_operator import LiveStation
 
-from ._browser import axe, open_surface, press, settle, state, view, wait_for
+from ._browser import axe, open_surface, press, settle, state, touch_attract, view, wait_for
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 UPDATE = bool(os.environ.get("SHOWFLOOR_UPDATE_SCREENSHOTS"))
@@ -61,8 +61,7 @@ def banner(page: Page) -> str | None:
 def test_a_message_shows_in_the_page_language_and_goes_after_its_seconds_and_on_reset(
         browser: Browser, live: LiveStation, tmp_path: Path) -> None:
     page = open_surface(browser, live.port, viewport=HD)
-    wait_for(page, phase="attract")
-    page.mouse.click(640, 360)
+    touch_attract(page)
     wait_for(page, scene="intro", phase="session")
     live.call("show_message", MESSAGE, 3)
     page.wait_for_function("window.showfloor.state.message !== null")
@@ -125,8 +124,7 @@ def test_a_message_in_a_language_the_page_lacks_falls_back_to_the_default(
 def test_closed_shows_a_calm_bilingual_notice_and_takes_no_start(
         browser: Browser, live: LiveStation, tmp_path: Path) -> None:
     page = open_surface(browser, live.port, viewport=HD)
-    wait_for(page, phase="attract")
-    page.mouse.click(640, 360)
+    touch_attract(page)
     wait_for(page, phase="session")
     live.call("set_closed", True)
     wait_for(page, phase="attract", closed=True)
@@ -155,16 +153,14 @@ def test_closed_shows_a_calm_bilingual_notice_and_takes_no_start(
     wait_for(page, closed=False)
     assert page.locator("#notice").evaluate("e => e.childElementCount") == 0
     page.locator(".attract__call").wait_for(state="visible")
-    page.mouse.click(640, 360)
-    wait_for(page, phase="session")
+    touch_attract(page)
     assert page.js_errors == []  # type: ignore[attr-defined]
 
 
 def test_screen_off_is_pure_black_takes_no_touch_and_on_restores_the_view(
         browser: Browser, live: LiveStation) -> None:
     page = open_surface(browser, live.port, viewport=HD)
-    wait_for(page, phase="attract")
-    page.mouse.click(640, 360)
+    touch_attract(page)
     wait_for(page, scene="intro", phase="session")
     live.call("show_message", MESSAGE, 600)
     page.wait_for_function("window.showfloor.state.message !== null")
@@ -200,6 +196,6 @@ def test_screen_off_is_pure_black_takes_no_touch_and_on_restores_the_view(
     assert lit.getextrema() != ((0, 0), (0, 0), (0, 0))
     assert page.get_by_role("heading", name=view(page)["title"]).is_visible()
     assert state(page)["scene"] == "attract"
-    page.mouse.click(640, 360)
+    touch_attract(page)
     wait_for(page, phase="session", scene="intro")
     assert page.js_errors == []  # type: ignore[attr-defined]

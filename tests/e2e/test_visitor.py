@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from station._support import DEMO, RunningStation, start_station
 
-from ._browser import advance, open_surface, press, state, view, wait_for
+from ._browser import advance, open_surface, press, state, touch_attract, view, wait_for
 
 
 def walk_to(page: Page, scene_type: str, choose: int = 0) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def test_a_visit_from_touch_to_ending_and_back_to_attract(browser: Browser,
                                                           demo: RunningStation) -> None:
     page = open_surface(browser, demo.port)
     assert wait_for(page, phase="attract", scene="attract")["type"] == "attract"
-    page.mouse.click(960, 540)  # touch the attract screen
+    touch_attract(page)
     wait_for(page, phase="session", scene="intro")
     seen = {"media"}
     v = walk_to(page, "story")
@@ -77,7 +77,7 @@ def test_a_visit_from_touch_to_ending_and_back_to_attract(browser: Browser,
 
 def test_switching_language_mid_session(browser: Browser, demo: RunningStation) -> None:
     page = open_surface(browser, demo.port)
-    page.mouse.click(960, 540)
+    touch_attract(page)
     v = walk_to(page, "story")
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     zh_title = v["title"]
@@ -89,7 +89,9 @@ def test_switching_language_mid_session(browser: Browser, demo: RunningStation) 
     assert page.get_by_role("heading", name=en["title"]).is_visible()
     for c in en["choices"]:
         assert page.get_by_role("button", name=c["label"]).is_visible()
-    assert page.get_by_text(zh_title).count() == 0
+    # the old scene is hidden at once and taken out of the DOM after the next frame
+    assert not page.get_by_text(zh_title).is_visible()
+    page.get_by_text(zh_title).wait_for(state="detached", timeout=3000)
 
 
 def test_walking_away_counts_down_resets_and_leaves_no_trace(browser: Browser,
@@ -100,7 +102,7 @@ def test_walking_away_counts_down_resets_and_leaves_no_trace(browser: Browser,
     st = start_station(profile, data=tmp_path / "d")
     try:
         page = open_surface(browser, st.port)
-        page.mouse.click(960, 540)
+        touch_attract(page)
         v = walk_to(page, "story")
         choice = v["choices"][1]["label"]
         press(page, choice)
@@ -142,7 +144,7 @@ def test_i_am_still_here_keeps_the_visit(browser: Browser, tmp_path: Path) -> No
     st = start_station(profile, data=tmp_path / "d")
     try:
         page = open_surface(browser, st.port)
-        page.mouse.click(960, 540)
+        touch_attract(page)
         v = walk_to(page, "story")
         page.evaluate("document.querySelectorAll('audio, video').forEach(m => m.pause())")
         page.get_by_role("dialog").wait_for(state="visible", timeout=60000)
@@ -160,7 +162,7 @@ def test_control_and_display_surfaces_stay_in_step(browser: Browser, tmp_path: P
         panel = open_surface(browser, st.port, "panel")
         wall = open_surface(browser, st.port, "wall")
         assert state(panel)["role"] == "control" and state(wall)["role"] == "display"
-        panel.mouse.click(960, 540)
+        touch_attract(panel)
         for scene in ("intro", "brain", "heart_lungs"):
             wait_for(panel, scene=scene)
             wait_for(wall, scene=scene)
@@ -175,7 +177,7 @@ def test_control_and_display_surfaces_stay_in_step(browser: Browser, tmp_path: P
 
 def test_a_reload_resumes_the_current_scene(browser: Browser, demo: RunningStation) -> None:
     page = open_surface(browser, demo.port)
-    page.mouse.click(960, 540)
+    touch_attract(page)
     wait_for(page, scene="intro")
     advance(page)
     wait_for(page, scene="brain")
@@ -189,7 +191,7 @@ def test_the_recorded_events_replay_to_the_same_views(browser: Browser, tmp_path
     st = start_station(DEMO, data=data)
     try:
         page = open_surface(browser, st.port)
-        page.mouse.click(960, 540)
+        touch_attract(page)
         walk_to(page, "quiz", choose=1)
         press(page, view(page)["ui"]["language"])
         wait_for(page, lang="en")
@@ -220,7 +222,7 @@ def test_a_missing_image_shows_a_calm_fallback_and_is_recorded(browser: Browser,
     try:
         (ex / "media" / "brain.png").unlink()  # lost after the station checked it
         page = open_surface(browser, st.port)
-        page.mouse.click(960, 540)
+        touch_attract(page)
         wait_for(page, scene="intro")
         advance(page)
         wait_for(page, scene="brain")
