@@ -1,6 +1,7 @@
 """The hub under a fleet: N signed stations heartbeating and uploading on loopback.
 
-Goal: heartbeat p99 ≤ 100 ms, no errors, the offered load achieved.
+Goal: heartbeat p99 ≤ 100 ms, no errors, the offered load achieved, and every
+command an operator sends in the window delivered, p99 ≤ 2 s.
 
 A real hub process (``python -m showfloor hub``) runs on a throwaway
 database: a SQLite file, or a PostgreSQL cluster of its own
@@ -9,14 +10,23 @@ own Ed25519 key: its one-time code is made straight in the database (as
 ``showfloor hub code`` does) and traded for an identity over HTTP, many at
 once. Then every station heartbeats every 5 s and uploads a batch of 20
 events every 30 s, each at a random phase so the load is spread evenly, and
-every request is signed (``fleet.StationKey``). For each N the stations run a
-warm-up, then a measured window; heartbeat latency is request start →
-response, per request. Each N is larger than the last until p99 passes
-100 ms, a request fails, or the hub falls behind the offered load. (Real
-stations also hold a long poll open for commands; the bench leaves that out.)
+every request is signed (``fleet.StationKey``). Like the real uplink, every
+station also holds a long poll for commands open (``wait=25``: one idle
+connection per station, re-asked as each answers) and acknowledges what it
+gets; meanwhile an "operator" queues an ``attract`` command to a random
+station twice a second straight into the database, as a dashboard on another
+hub process would, so this hub learns of it only through its notifier's poll
+(the slowest path). For each N the stations run a warm-up, then a measured
+window; heartbeat latency is request start → response, per request; delivery
+is queued → in the station's hands. Each N is larger than the last until p99
+passes 100 ms, a request fails, a command is late or lost, or the hub falls
+behind the offered load. ``--no-polls`` leaves the polls and commands out.
 
-The stations are asyncio + httpx.AsyncClient (keep-alive; one client with a
-small pool per 50 stations) in one or two worker processes. The machine has
+The stations are asyncio + aiohttp (heartbeats and uploads over a few
+keep-alive connections per 50 stations, a connection of its own for each long
+poll) in one worker process per 500 stations. (httpx, which the station's
+uplink uses, costs ~1 ms of CPU per request here: the load generator then took
+most of a core at 2,000 stations and starved the hub it was measuring.) The machine has
 two cores and the load generator competes with the hub (and PostgreSQL) for
 them: its CPU use is in the table, and "client lag" (how late a request left
 against its schedule) shows whether it kept up. "others CPU" is everything
@@ -36,7 +46,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import multiprocessing as mp
 import os
 import random
@@ -52,6 +61,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import orjson
 import psutil
@@ -60,6 +70,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median, percentile, table
 from showfloor import fleet
+from showfloor.hub import commands as cmds
 from showfloor.hub import db as hubdb
 from showfloor.hub import enrolment, ingest
 from showfloor.hub.devdb import USER, TempPostgres
@@ -70,12 +81,17 @@ EVENTS_PER_UPLOAD = 20
 P99_GOAL_MS = 100.0
 #: a step "achieves" the offered load when it completes this share of it
 ACHIEVED = 0.95
-#: stations per worker process before the load is split over two
-PER_WORKER = 1000
-#: stations sharing one httpx.AsyncClient: httpcore's pool costs O(connections²) per
-#: request, so many small pools cost the load generator far less CPU than one large one
-STATIONS_PER_CLIENT = 50
+#: stations per load-generator process (each also holds a long poll per station: a
+#: thousand in one process made it fall behind its own schedule at N = 1,000)
+PER_WORKER = 500
+PER_WORKER_NO_POLLS = 1000
+#: keep-alive connections per 50 stations for heartbeats and uploads (``--pool``)
+STATIONS_PER_POOL = 50
 HB_PATH = f"{fleet.API}/station/heartbeat"
+POLL_PATH = f"{fleet.API}/station/commands?wait=25"
+#: commands an operator sends per second while a step is measured (to random stations)
+COMMANDS_PER_S = float(os.environ.get("BENCH_CPS", "2.0"))
+DELIVERY_GOAL_S = 2.0
 EV_PATH = f"{fleet.API}/station/events"
 SCENES = ("attract", "intro", "story_1", "quiz_1", "quiz_2", "story_2", "explore", "ending")
 STEPS = "250,500,1000,1500,2000,3000,4000"
@@ -273,21 +289,31 @@ class SimStation:
                 self.session, self.scene = None, "attract"
         return out
 
-    async def post(self, client: httpx.AsyncClient, path: str, payload: Any
-                   ) -> tuple[float, str | None, httpx.Response | None]:
-        """Send one signed request: (ms, what went wrong or None, the response)."""
+    async def poll(self, session: aiohttp.ClientSession) -> list[dict[str, Any]]:
+        """One long poll for commands, as the station's uplink holds it (up to 25 s)."""
+        headers = self.key.headers(self.id, "GET", POLL_PATH, b"", time.time())
+        async with session.get(POLL_PATH, headers=headers) as r:
+            text = await r.read()
+            if r.status != 200:
+                raise RuntimeError(f"poll: {r.status} {text[:140]!r}")
+        return list(orjson.loads(text)["commands"])
+
+    async def post(self, session: aiohttp.ClientSession, path: str, payload: Any
+                   ) -> tuple[float, str | None, dict[str, Any] | None]:
+        """Send one signed request: (ms, what went wrong or None, the answer)."""
         body = orjson.dumps(payload)
         headers = self.key.headers(self.id, "POST", path, body, time.time())
         headers["content-type"] = "application/json"
         t = time.perf_counter()
         try:
-            r = await client.post(path, content=body, headers=headers)
-        except httpx.HTTPError as err:
+            async with session.post(path, data=body, headers=headers) as r:
+                text = await r.read()
+        except (aiohttp.ClientError, TimeoutError) as err:
             return (time.perf_counter() - t) * 1000, f"{type(err).__name__}: {err}"[:160], None
         ms = (time.perf_counter() - t) * 1000
-        if r.status_code != 200:
-            return ms, f"{r.status_code} {r.text[:140]}", r
-        return ms, None, r
+        if r.status != 200:
+            return ms, f"{r.status} {text[:140]!r}", None
+        return ms, None, orjson.loads(text)
 
 
 # -- the fleet, in worker processes -------------------------------------------------
@@ -300,6 +326,7 @@ class Plan:
     seconds: float
     pool: int
     seed: int
+    polls: bool
 
 
 @dataclass
@@ -317,16 +344,19 @@ class Tally:
     unfinished: int = 0
     cpu_s: float = 0.0
     problems: list[str] = field(default_factory=list)
+    #: (command id, wall time it reached the station) for every command a long poll got
+    received: list[tuple[int, float]] = field(default_factory=list)
+    poll_errors: int = 0
 
     def problem(self, what: str) -> None:
         if len(self.problems) < 5:
             self.problems.append(what)
 
     def add(self, other: Tally) -> None:
-        for name in ("hb_ms", "up_ms", "lag_ms", "problems"):
+        for name in ("hb_ms", "up_ms", "lag_ms", "problems", "received"):
             getattr(self, name).extend(getattr(other, name))
         for name in ("hb_errors", "up_errors", "uploads", "events", "stored_all",
-                     "unfinished", "cpu_s"):
+                     "unfinished", "cpu_s", "poll_errors"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         del self.problems[5:]
 
@@ -338,10 +368,13 @@ async def run_fleet(idents: list[Identity], plan: Plan) -> Tally:
     t0 = loop.time() + (plan.start_at - time.time())
     window = (t0 + plan.warm, t0 + plan.warm + plan.seconds)
     tally = Tally()
-    limits = httpx.Limits(max_connections=plan.pool, max_keepalive_connections=plan.pool)
-    # verify=False: plain HTTP on loopback, and no CA bundle to load for each client
-    clients = [httpx.AsyncClient(base_url=plan.base, limits=limits, timeout=10, verify=False)
-               for _ in range(0, len(stations), STATIONS_PER_CLIENT)]
+    # heartbeats and uploads share a few keep-alive connections; a long poll holds one of
+    # its own, as each real station does
+    pool = max(plan.pool, -(-len(stations) // STATIONS_PER_POOL) * plan.pool)
+    client = aiohttp.ClientSession(plan.base, timeout=aiohttp.ClientTimeout(total=10),
+                                   connector=aiohttp.TCPConnector(limit=pool))
+    poller = aiohttp.ClientSession(plan.base, timeout=aiohttp.ClientTimeout(total=40),
+                                   connector=aiohttp.TCPConnector(limit=0))
 
     def measured(at: float) -> bool:
         return window[0] <= at < window[1]
@@ -357,10 +390,10 @@ async def run_fleet(idents: list[Identity], plan: Plan) -> Tally:
             due = max(due + period, loop.time())  # behind: skip, never burst to catch up
 
     async with contextlib.AsyncExitStack() as stack:
-        for client in clients:
-            await stack.enter_async_context(client)
+        for session in (client, poller):
+            await stack.enter_async_context(session)
 
-        def heartbeats(st: SimStation, client: httpx.AsyncClient) -> Callable[[float], Any]:
+        def heartbeats(st: SimStation) -> Callable[[float], Any]:
             async def send(due: float) -> None:
                 ms, err, _ = await st.post(client, HB_PATH, st.heartbeat())
                 if measured(due):
@@ -370,10 +403,10 @@ async def run_fleet(idents: list[Identity], plan: Plan) -> Tally:
                         tally.problem(f"heartbeat: {err}")
             return send
 
-        def uploads(st: SimStation, client: httpx.AsyncClient) -> Callable[[float], Any]:
+        def uploads(st: SimStation) -> Callable[[float], Any]:
             async def send(due: float) -> None:
                 ms, err, r = await st.post(client, EV_PATH, {"events": st.events(EVENTS_PER_UPLOAD)})
-                stored = int(r.json()["stored"]) if r is not None and err is None else 0
+                stored = int(r["stored"]) if r is not None else 0
                 tally.stored_all += stored
                 if measured(due):
                     tally.up_ms.append(ms)
@@ -385,6 +418,27 @@ async def run_fleet(idents: list[Identity], plan: Plan) -> Tally:
                         tally.events += stored
             return send
 
+        async def polls(st: SimStation) -> None:
+            """The uplink's command loop: poll, and acknowledge what comes."""
+            # stations come up over the warm-up, not all in one second
+            await asyncio.sleep(max(0.0, t0 - loop.time()) + rng.uniform(0, plan.warm))
+            while loop.time() < window[1]:
+                try:
+                    got = await st.poll(poller)
+                except (aiohttp.ClientError, TimeoutError, RuntimeError) as err:
+                    if window[0] <= loop.time() < window[1]:
+                        tally.poll_errors += 1
+                        tally.problem(f"{type(err).__name__}: {err}"[:160])
+                    await asyncio.sleep(1)
+                    continue
+                for cmd in got:
+                    tally.received.append((int(cmd["id"]), time.time()))
+                    _, why, _ = await st.post(client, f"{fleet.API}/station/commands/"
+                                              f"{cmd['id']}/ack", {"ok": True, "detail": ""})
+                    if why:
+                        tally.poll_errors += 1
+                        tally.problem(f"ack: {why}")
+
         async def cpu_in_window() -> None:
             await asyncio.sleep(window[0] - loop.time())
             c0 = time.process_time()
@@ -392,26 +446,27 @@ async def run_fleet(idents: list[Identity], plan: Plan) -> Tally:
             tally.cpu_s = time.process_time() - c0
 
         tasks = [asyncio.ensure_future(cpu_in_window())]
-        for i, st in enumerate(stations):
-            client = clients[i // STATIONS_PER_CLIENT]
-            tasks.append(asyncio.ensure_future(every(HEARTBEAT_S, heartbeats(st, client))))
-            tasks.append(asyncio.ensure_future(every(UPLOAD_S, uploads(st, client))))
+        for st in stations:
+            tasks.append(asyncio.ensure_future(every(HEARTBEAT_S, heartbeats(st))))
+            tasks.append(asyncio.ensure_future(every(UPLOAD_S, uploads(st))))
+        held = [asyncio.ensure_future(polls(st)) for st in stations] if plan.polls else []
         _, pending = await asyncio.wait(tasks, timeout=window[1] - loop.time() + 15)
         for task in pending:
             task.cancel()
         tally.unfinished = len(pending)
+        for task in held:  # a poll still open when the window ends is simply dropped
+            task.cancel()
+        await asyncio.gather(*held, return_exceptions=True)
     return tally
 
 
-def worker(pipe: Connection, idents: list[Identity], base: str, pool: int, seed: int) -> None:
+def worker(pipe: Connection, idents: list[Identity], base: str, pool: int, seed: int,
+           polls: bool) -> None:
     """A load-generator process: say ready, get the start time, run, send the tally."""
-    if importlib.util.find_spec("sniffio") is None:
-        # httpcore tries `import sniffio` on every request; where it is not installed, each
-        # failed import searches sys.path again (~0.2 ms). None here makes it fail at once.
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
     pipe.send("ready")
     start_at, warm, seconds = pipe.recv()
-    pipe.send(asyncio.run(run_fleet(idents, Plan(base, start_at, warm, seconds, pool, seed))))
+    pipe.send(asyncio.run(run_fleet(idents, Plan(base, start_at, warm, seconds, pool, seed,
+                                                 polls))))
 
 
 # -- one step -------------------------------------------------------------------
@@ -426,6 +481,23 @@ class Step:
     hub_cpu: float
     db_cpu: float | None
     busy: float
+    #: command id → wall time an operator queued it (empty without long polls)
+    sent: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def delivery_s(self) -> list[float]:
+        """Seconds from queued to in the station's hands, per delivered command."""
+        first: dict[int, float] = {}
+        for cid, at in self.tally.received:
+            if cid in self.sent:
+                first[cid] = min(at, first.get(cid, at))
+        return [at - self.sent[cid] for cid, at in first.items()]
+
+    @property
+    def commands_ok(self) -> bool:
+        got = self.delivery_s
+        return len(got) == len(self.sent) and \
+            percentile(got, 99) <= DELIVERY_GOAL_S if got else not self.sent
 
     @property
     def offered(self) -> float:
@@ -441,7 +513,8 @@ class Step:
 
     @property
     def errors(self) -> int:
-        return self.tally.hb_errors + self.tally.up_errors + self.tally.unfinished
+        return self.tally.hb_errors + self.tally.up_errors + self.tally.unfinished + \
+            self.tally.poll_errors
 
     def verdict(self) -> str:
         why = []
@@ -449,6 +522,8 @@ class Step:
             why.append(f"p99 > {P99_GOAL_MS:.0f} ms")
         if self.errors:
             why.append("errors")
+        if not self.commands_ok:
+            why.append("commands late or lost")
         if self.achieved < ACHIEVED * self.offered:
             why.append("below offered")
         if percentile(self.tally.lag_ms, 99) > 50:
@@ -457,7 +532,7 @@ class Step:
 
     @property
     def ok(self) -> bool:
-        return self.p99 <= P99_GOAL_MS and not self.errors and \
+        return self.p99 <= P99_GOAL_MS and not self.errors and self.commands_ok and \
             self.achieved >= ACHIEVED * self.offered
 
     def row(self) -> list[Any]:
@@ -466,11 +541,18 @@ class Step:
         return [self.label, self.workers, f"{self.offered:.0f}", f"{self.achieved:.1f}",
                 f"{median(hb):.1f}", f"{self.p99:.1f}", f"{max(hb, default=0):.0f}",
                 self.errors, f"{t.uploads / s:.1f}", f"{t.events / s:.0f}",
-                f"{percentile(t.up_ms, 99):.1f}", f"{self.hub_cpu / s:.0%}",
+                f"{percentile(t.up_ms, 99):.1f}", *self.command_cells(),
+                f"{self.hub_cpu / s:.0%}",
                 f"{self.hub_cpu / max(1, len(t.hb_ms) + len(t.up_ms)) * 1000:.1f}",
                 "—" if self.db_cpu is None else f"{self.db_cpu / s:.0%}",
                 f"{t.cpu_s / s:.0%}", f"{percentile(t.lag_ms, 99):.1f}",
                 f"{self.others / s:.0%}", self.verdict()]
+
+    def command_cells(self) -> list[str]:
+        if not self.sent:
+            return ["—", "—", "—"]
+        got = self.delivery_s
+        return [f"{len(got)}/{len(self.sent)}", f"{median(got):.2f}", f"{percentile(got, 99):.2f}"]
 
     @property
     def others(self) -> float:
@@ -479,19 +561,21 @@ class Step:
 
 
 HEADER = ["N", "workers", "hb/s offered", "hb/s done", "hb median", "hb p99", "hb max",
-          "errors", "uploads/s", "events/s", "upload p99", "hub CPU", "hub ms/req", "PG CPU",
+          "errors", "uploads/s", "events/s", "upload p99", "commands delivered",
+          "delivery median s", "delivery p99 s", "hub CPU", "hub ms/req", "PG CPU",
           "client CPU", "client lag p99", "others CPU", "verdict"]
 
 
-def run_step(hub: Hub, idents: list[Identity], workers: int, args: argparse.Namespace,
-             db_cpu: Callable[[], float] | None) -> Step:
+def run_step(hub: Hub, url: str, idents: list[Identity], workers: int,
+             args: argparse.Namespace, db_cpu: Callable[[], float] | None) -> Step:
     ctx = mp.get_context("spawn")
     pipes: list[Connection] = []
     procs = []
     for w in range(workers):
         parent, child = ctx.Pipe()
         p = ctx.Process(target=worker, daemon=True,
-                        args=(child, idents[w::workers], hub.url, args.pool, args.seed + w))
+                        args=(child, idents[w::workers], hub.url, args.pool, args.seed + w,
+                              not args.no_polls))
         p.start()
         pipes.append(parent)
         procs.append(p)
@@ -505,6 +589,12 @@ def run_step(hub: Hub, idents: list[Identity], workers: int, args: argparse.Name
         begin = start_at + args.warm
         time.sleep(max(0.0, begin - time.time()))
         hub0, db0, busy0 = hub.cpu(), db_cpu() if db_cpu else 0.0, _busy()
+        sent: dict[int, float] = {}
+        if not args.no_polls:
+            # an operator at the dashboard of another hub process: commands reach this hub
+            # only through the database (its notifier's poll), the slowest path there is
+            sent = operator(url, [i.station for i in idents], begin + args.seconds
+                            - DELIVERY_GOAL_S - 1, args.seed)
         time.sleep(max(0.0, begin + args.seconds - time.time()))
         hub1, db1, busy1 = hub.cpu(), db_cpu() if db_cpu else 0.0, _busy()
         tally = Tally()
@@ -520,7 +610,26 @@ def run_step(hub: Hub, idents: list[Identity], workers: int, args: argparse.Name
     if hub.proc is not None and hub.proc.poll() is not None:
         raise RuntimeError(f"the hub exited during the step:\n{hub.log_tail()}")
     return Step(str(len(idents)), len(idents), workers, args.seconds, tally, hub1 - hub0,
-                db1 - db0 if db_cpu else None, busy1 - busy0)
+                db1 - db0 if db_cpu else None, busy1 - busy0, sent)
+
+
+def operator(url: str, stations: list[str], until: float, seed: int) -> dict[int, float]:
+    """Queue an ``attract`` command to a random station COMMANDS_PER_S times a second."""
+    rng = random.Random(seed)
+    db = hubdb.Database(url)
+    sent: dict[int, float] = {}
+    try:
+        due = time.time()
+        while due < until:
+            time.sleep(max(0.0, due - time.time()))
+            with db.write() as conn:
+                now = time.time()
+                cid = cmds.queue(conn, now, rng.choice(stations), "attract", {}, "bench", 60)
+            sent[cid] = now
+            due += 1 / COMMANDS_PER_S
+    finally:
+        db.dispose()
+    return sent
 
 
 # -- raw ingest -------------------------------------------------------------------
@@ -546,8 +655,7 @@ async def ingest_run(hub: Hub, idents: list[Identity], seconds: float,
     ms: list[float] = []
     acked = stored = errors = 0
     last: dict[str, Any] = {}
-    limits = httpx.Limits(max_connections=len(stations))
-    async with httpx.AsyncClient(base_url=hub.url, limits=limits, timeout=60) as client:
+    async with aiohttp.ClientSession(hub.url, timeout=aiohttp.ClientTimeout(total=60)) as client:
         t0 = time.perf_counter()
         deadline = t0 + seconds
 
@@ -560,7 +668,7 @@ async def ingest_run(hub: Hub, idents: list[Identity], seconds: float,
                 if err or r is None:
                     errors += 1
                     continue
-                reply = r.json()
+                reply = r
                 acked += int(reply["ack"])
                 stored += int(reply["stored"])
                 last.update(st=st, payload=payload)
@@ -568,8 +676,8 @@ async def ingest_run(hub: Hub, idents: list[Identity], seconds: float,
         await asyncio.gather(*(uploader(st) for st in stations))
         took_s = time.perf_counter() - t0
         # a retry after a lost reply: the same batch again must store nothing new
-        _, err, r = await last["st"].post(client, EV_PATH, last["payload"])
-        again = r.json() if r is not None and err is None else {"stored": -1, "duplicates": -1}
+        _, _, r = await last["st"].post(client, EV_PATH, last["payload"])
+        again = r if r is not None else {"stored": -1, "duplicates": -1}
     return took_s, ms, acked, stored, errors, int(again["stored"]), int(again["duplicates"])
 
 
@@ -629,10 +737,11 @@ def bench_backend(backend: str, args: argparse.Namespace) -> int | None:
             fleet_ids, ingest_ids = idents[:steps[-1]], idents[steps[-1]:]
             done: list[Step] = []
             for n in steps:
-                workers = args.workers or (1 if n <= PER_WORKER else 2)
+                per = PER_WORKER_NO_POLLS if args.no_polls else PER_WORKER
+                workers = args.workers or -(-n // per)
                 for attempt in range(args.retries + 1):
                     spy = profile(hub, args, f"{backend}-{n}-{attempt}")
-                    step = run_step(hub, fleet_ids[:n], workers, args, db_cpu)
+                    step = run_step(hub, url, fleet_ids[:n], workers, args, db_cpu)
                     if spy is not None:
                         spy.wait()
                     step.label += " (again)" if attempt else ""
@@ -648,7 +757,9 @@ def bench_backend(backend: str, args: argparse.Namespace) -> int | None:
                 if not step.ok:
                     break
             table(f"hub on {backend}: N stations, heartbeat every {HEARTBEAT_S:g} s, "
-                  f"{EVENTS_PER_UPLOAD} events every {UPLOAD_S:g} s; {args.warm:g} s warm-up, "
+                  f"{EVENTS_PER_UPLOAD} events every {UPLOAD_S:g} s"
+                  f"{'' if args.no_polls else ', a long poll each, 2 commands/s'}; "
+                  f"{args.warm:g} s warm-up, "
                   f"then {args.seconds:g} s measured (latency ms; CPU as % of one core)",
                   HEADER, [s.row() for s in done])
             best = max((s.n for s in done if s.ok), default=None)
@@ -690,10 +801,13 @@ def main() -> None:
     ap.add_argument("--warm", type=float, default=10.0,
                     help="warm-up seconds per fleet size, not measured (default 10)")
     ap.add_argument("--workers", type=int, default=0,
-                    help=f"load-generator processes (default: 1, or 2 above {PER_WORKER} stations)")
+                    help=f"load-generator processes (default: one per {PER_WORKER} stations, "
+                         f"{PER_WORKER_NO_POLLS} with --no-polls)")
     ap.add_argument("--pool", type=int, default=4,
                     help=f"keep-alive connections per HTTP client, one client per "
-                         f"{STATIONS_PER_CLIENT} stations (default 4)")
+                         f"{STATIONS_PER_POOL} stations (default 4)")
+    ap.add_argument("--no-polls", action="store_true",
+                    help="leave out the command long polls (and the commands sent through them)")
     ap.add_argument("--uploaders", type=int, default=4, help="raw ingest: uploaders (default 4)")
     ap.add_argument("--batch", type=int, default=500, help="raw ingest: events per batch")
     ap.add_argument("--ingest-seconds", type=float, default=15.0,

@@ -8,6 +8,7 @@ all.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -119,7 +120,11 @@ def router(state: HubState) -> APIRouter:
         found = await signed(request, lambda conn, st, now: (st["id"], cmds.take(
             conn, st["id"], now)))
         sid, got = found
-        deadline = time.monotonic() + min(wait, state.settings.poll_wait)
+        # held for 80-100 % of the wait: polls that began together (a hall powered on at
+        # once, every station back after a hub restart) drift apart instead of coming back
+        # in step every 25 s for ever
+        hold = min(wait, state.settings.poll_wait) * random.uniform(0.8, 1.0)
+        deadline = time.monotonic() + hold
         while not got and time.monotonic() < deadline:
             await state.notifier.wait(sid, deadline - time.monotonic())
 

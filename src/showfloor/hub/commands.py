@@ -2,9 +2,9 @@
 
 A command waits in the database (with an expiry) until its station asks.
 Stations hold a long poll open; each hub process checks the commands table
-for new rows every :data:`POLL_SECONDS` and wakes the polls it holds, so a
-command made on any hub process reaches an online station within a second,
-and the hub still keeps no state outside its database.
+for queued commands every :data:`POLL_SECONDS` and wakes the polls it holds,
+so a command made on any hub process reaches an online station within a
+second, and the hub still keeps no state outside its database.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
@@ -22,6 +24,10 @@ from showfloor.hub import audit
 from showfloor.hub import db as t
 
 POLL_SECONDS = 0.25
+#: how far back (seconds) the notifier keeps looking at queued commands: on PostgreSQL
+#: a command can commit after one with a larger id, so "newer than the last id seen"
+#: alone would miss it
+LOOKBACK_SECONDS = 10.0
 #: a delivered command not acknowledged within this many seconds is sent again
 REDELIVER_AFTER = 60.0
 MAX_ATTEMPTS = 3
@@ -154,7 +160,8 @@ class Notifier:
     def __init__(self, db: t.Database) -> None:
         self.db = db
         self._waiters: dict[str, set[asyncio.Event]] = {}
-        self._last = 0
+        #: (monotonic time, largest command id seen then), newest last
+        self._seen: deque[tuple[float, int]] = deque()
         self._task: asyncio.Task[None] | None = None
 
     def _max_id(self) -> int:
@@ -162,14 +169,26 @@ class Notifier:
             return int(conn.execute(select(func.coalesce(func.max(t.commands.c.id), 0))
                                     ).scalar_one())
 
-    def _new(self) -> list[tuple[int, str]]:
+    def floor(self, now: float) -> int:
+        """Commands above this id may still be news: the largest id seen LOOKBACK ago."""
+        while len(self._seen) > 1 and self._seen[1][0] <= now - LOOKBACK_SECONDS:
+            self._seen.popleft()
+        return self._seen[0][1] if self._seen else 0
+
+    def scan(self) -> list[tuple[int, str]]:
+        """Queued, unexpired commands above the floor: (id, station), oldest first."""
+        now = time.monotonic()
+        c = t.commands.c
         with self.db.read() as conn:
-            return [(int(r[0]), str(r[1])) for r in conn.execute(
-                select(t.commands.c.id, t.commands.c.station_id)
-                .where(t.commands.c.id > self._last).order_by(t.commands.c.id))]
+            rows = [(int(r[0]), str(r[1])) for r in conn.execute(
+                select(c.id, c.station_id).where(c.id > self.floor(now))
+                .where(c.state == "queued").where(c.expires > time.time()).order_by(c.id))]
+        top = max((r[0] for r in rows), default=self._seen[-1][1] if self._seen else 0)
+        self._seen.append((now, max(top, self._seen[-1][1] if self._seen else 0)))
+        return rows
 
     async def start(self) -> None:
-        self._last = await asyncio.to_thread(self._max_id)
+        self._seen.append((time.monotonic(), await asyncio.to_thread(self._max_id)))
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
@@ -184,15 +203,15 @@ class Notifier:
             if not self._waiters:
                 continue
             try:
-                rows = await asyncio.to_thread(self._new)
+                rows = await asyncio.to_thread(self.scan)
             except Exception as err:  # noqa: BLE001 - the database may be restarting
                 log.warning("checking for new commands failed: %s", err)
                 await asyncio.sleep(1)
                 continue
-            for cid, sid in rows:
-                self._last = max(self._last, cid)
-                for ev in self._waiters.get(sid, ()):
-                    ev.set()
+            # a poll woken for a command another poll of its station already took just
+            # finds nothing and waits on
+            for _, sid in rows:
+                self.wake(sid)
 
     def wake(self, station_id: str) -> None:
         """Wake this process's polls for a station at once (a command made here)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 import time
@@ -30,6 +31,9 @@ class HubState:
     db: t.Database
     notifier: cmds.Notifier = field(init=False)
     secret: str = ""
+    #: run a full garbage collection this often (0: leave it to CPython); see server.quiet_gc
+    full_gc_seconds: float = 0.0
+    _last_gc: float = field(default_factory=time.monotonic)
     _maint: asyncio.Task[None] | None = None
     _checkpoints: asyncio.Task[None] | None = None
 
@@ -93,4 +97,17 @@ class HubState:
                 await asyncio.to_thread(self.maintain_once)
             except Exception as err:  # noqa: BLE001 - housekeeping never stops the hub
                 log.warning("hub housekeeping failed: %s", err)
+            self.collect_garbage()
             await asyncio.sleep(MAINTAIN_SECONDS)
+
+    def collect_garbage(self, now: float | None = None) -> bool:
+        """The scheduled full collection, when it is due; whether it ran."""
+        now = time.monotonic() if now is None else now
+        if self.full_gc_seconds <= 0 or now - self._last_gc < self.full_gc_seconds:
+            return False
+        t0 = time.perf_counter()
+        found = gc.collect()
+        self._last_gc = time.monotonic()
+        log.info("full garbage collection: %d objects freed in %.0f ms", found,
+                 (time.perf_counter() - t0) * 1000)
+        return True
