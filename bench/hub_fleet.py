@@ -90,7 +90,7 @@ STATIONS_PER_POOL = 50
 HB_PATH = f"{fleet.API}/station/heartbeat"
 POLL_PATH = f"{fleet.API}/station/commands?wait=25"
 #: commands an operator sends per second while a step is measured (to random stations)
-COMMANDS_PER_S = float(os.environ.get("BENCH_CPS", "2.0"))
+COMMANDS_PER_S = 2.0
 DELIVERY_GOAL_S = 2.0
 EV_PATH = f"{fleet.API}/station/events"
 SCENES = ("attract", "intro", "story_1", "quiz_1", "quiz_2", "story_2", "explore", "ending")
@@ -615,6 +615,7 @@ def run_step(hub: Hub, url: str, idents: list[Identity], workers: int,
 
 def operator(url: str, stations: list[str], until: float, seed: int) -> dict[int, float]:
     """Queue an ``attract`` command to a random station COMMANDS_PER_S times a second."""
+    # (commands, not heartbeats, are what an operator adds; 2/s is a busy control room)
     rng = random.Random(seed)
     db = hubdb.Database(url)
     sent: dict[int, float] = {}
