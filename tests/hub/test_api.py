@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -243,6 +244,56 @@ def test_a_command_reaches_a_waiting_station_within_2_s(station: SignedStation,
             .order_by(hubdb.audit.c.id)).mappings()]
     assert row["state"] == "done" and row["result"] == "shown"
     assert trail[-2:] == ["command.message", "command.done"]
+
+
+def _raw_poll(hub: RunningHub, station: SignedStation, wait: float) -> socket.socket:
+    """A long poll sent over a bare socket, so a test can abandon it as a dead link would."""
+    path = f"{fleet.API}/station/commands?wait={wait:g}"
+    headers = station.key.headers(station.station, "GET", path, b"", time.time())
+    sock = socket.create_connection(("127.0.0.1", hub.port), timeout=30)
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode())
+    return sock
+
+
+def _state_of(db: hubdb.Database, cid: int) -> str:
+    with db.read() as conn:
+        return str(conn.execute(select(hubdb.commands.c.state)
+                                .where(hubdb.commands.c.id == cid)).scalar_one())
+
+
+def test_a_new_poll_takes_over_from_one_left_hanging(hub: RunningHub, station: SignedStation,
+                                                     db: hubdb.Database) -> None:
+    """A link that died without a word leaves its poll held; the next poll must win."""
+    old = _raw_poll(hub, station, 20)
+    time.sleep(0.5)
+    got: dict[str, httpx.Response] = {}
+    th = threading.Thread(target=lambda: got.update(r=station.commands(wait=10)))
+    th.start()
+    # the old poll stands down at once, with nothing in it
+    old.settimeout(3)
+    answer = b""
+    while b'"commands"' not in answer and (chunk := old.recv(65536)):
+        answer += chunk
+    old.close()
+    assert answer.startswith(b"HTTP/1.1 200") and b'"commands":[]' in answer
+    made = time.monotonic()
+    cid = queue(db, station.station, "attract")
+    th.join(15)
+    assert [c["id"] for c in got["r"].json()["commands"]] == [cid]
+    assert time.monotonic() - made < 2.0
+
+
+def test_a_poll_whose_station_hung_up_takes_nothing(hub: RunningHub, station: SignedStation,
+                                                    db: hubdb.Database) -> None:
+    gone = _raw_poll(hub, station, 20)
+    time.sleep(0.5)
+    gone.close()  # the station restarted: its poll is still held at the hub
+    time.sleep(0.3)
+    cid = queue(db, station.station, "attract")
+    time.sleep(1.5)  # long enough for the held poll to be woken
+    assert _state_of(db, cid) == "queued"  # not handed to a dead connection
+    assert [c["id"] for c in station.commands().json()["commands"]] == [cid]
 
 
 def test_commands_wait_for_an_offline_station_until_they_expire(station: SignedStation,

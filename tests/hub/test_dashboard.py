@@ -254,13 +254,42 @@ def test_operator_sends_a_message_and_sees_it_done(hub: RunningHub, browser: Bro
     assert [(c["kind"], c["args"]) for c in got] == [("message", {
         "text": {"zh-CN": "请到前台来", "en": "Please come to the front desk"},
         "seconds": 20.0})]
-    assert station.ack(got[0]["id"], ok=True, detail="shown").status_code == 200
-
-    page.reload()
+    # the page follows the command by itself, and leaves a half-typed message alone
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("In English (en)").fill("half-typed")
     line = page.locator(f'tr[data-command="{got[0]["id"]}"]')
-    expect(line).to_contain_text("done")
+    expect(line).to_contain_text("delivered", timeout=8000)
+    assert station.ack(got[0]["id"], ok=True, detail="shown").status_code == 200
+    expect(line).to_contain_text("done", timeout=8000)
     expect(line).to_contain_text("otto")
     expect(line).to_contain_text("shown")
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.get_by_label("In English (en)")).to_have_value("half-typed")
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
+
+
+def test_the_station_page_follows_the_station(hub: RunningHub, browser: Browser,
+                                              station: SignedStation) -> None:
+    with Beating(station, scene="intro", fps=58.0) as beat:
+        page = browser_login(browser, hub.url, "vera")
+        page.goto(f"/stations/{station.station}")
+        details, events = page.locator('[data-part="details"]'), page.locator('[data-part="events"]')
+        expect(details).to_contain_text("intro")
+        expect(page.locator('[data-part="state"]')).to_have_text("● online")
+        expect(events).to_contain_text("No events from this station yet")
+        page.evaluate("window.notReloaded = true")
+        beat.set(scene="quiz_2", fps=31.0)
+        assert station.upload(station.events(1, kind="answered", scene="quiz_2")
+                              ).status_code == 200
+        expect(details).to_contain_text("quiz_2", timeout=8000)
+        expect(details).to_contain_text("31 fps")
+        expect(events).to_contain_text("answered", timeout=8000)
+        expect(events).to_contain_text("1 newest of 1")
+    # silent now: offline after 3 s here, shown without a reload
+    expect(page.locator('[data-part="state"]')).to_have_text("✕ offline", timeout=12000)
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.locator("#live-text")).to_have_text("Live: updated every 5 s")
     assert page.errors == []  # type: ignore[attr-defined]
     page.context.close()
 

@@ -120,19 +120,29 @@ def router(state: HubState) -> APIRouter:
         found = await signed(request, lambda conn, st, now: (st["id"], cmds.take(
             conn, st["id"], now)))
         sid, got = found
+        if got or wait <= 0:
+            return fleet.CommandList(commands=got, time=time.time())
         # held for 80-100 % of the wait: polls that began together (a hall powered on at
         # once, every station back after a hub restart) drift apart instead of coming back
         # in step every 25 s for ever
         hold = min(wait, state.settings.poll_wait) * random.uniform(0.8, 1.0)
         deadline = time.monotonic() + hold
-        while not got and time.monotonic() < deadline:
-            await state.notifier.wait(sid, deadline - time.monotonic())
+        notifier = state.notifier
+        ticket = notifier.begin(sid)
 
-            def again() -> list[fleet.Command]:
-                now = time.time()
-                with db.write() as conn:
-                    return cmds.take(conn, sid, now)
-            got = await off_loop(again)
+        def again() -> list[fleet.Command]:
+            now = time.time()
+            with db.write() as conn:
+                return cmds.take(conn, sid, now)
+        try:
+            while not got and time.monotonic() < deadline:
+                await notifier.wait(sid, deadline - time.monotonic())
+                # a newer poll of this station, or nobody left to answer: take nothing
+                if not notifier.current(sid, ticket) or await request.is_disconnected():
+                    break
+                got = await off_loop(again)
+        finally:
+            notifier.end(sid, ticket)
         return fleet.CommandList(commands=got, time=time.time())
 
     @r.post("/station/commands/{command_id}/ack", responses={

@@ -160,6 +160,9 @@ class Notifier:
     def __init__(self, db: t.Database) -> None:
         self.db = db
         self._waiters: dict[str, set[asyncio.Event]] = {}
+        #: per station, the number of the newest poll this process holds
+        self._newest: dict[str, int] = {}
+        self._polls = 0
         #: (monotonic time, largest command id seen then), newest last
         self._seen: deque[tuple[float, int]] = deque()
         self._task: asyncio.Task[None] | None = None
@@ -217,6 +220,27 @@ class Notifier:
         """Wake this process's polls for a station at once (a command made here)."""
         for ev in self._waiters.get(station_id, ()):
             ev.set()
+
+    def begin(self, station_id: str) -> int:
+        """A new long poll of a station: its ticket. Older polls of it stand down.
+
+        A station asks again when its connection broke (a network blip, a restart)
+        while the hub still holds the old poll; were that one to take a command, the
+        answer would go to a dead connection and the command would wait a minute
+        for redelivery.
+        """
+        self._polls += 1
+        self._newest[station_id] = self._polls
+        self.wake(station_id)
+        return self._polls
+
+    def current(self, station_id: str, ticket: int) -> bool:
+        """Whether this poll is still its station's newest here."""
+        return self._newest.get(station_id) == ticket
+
+    def end(self, station_id: str, ticket: int) -> None:
+        if self._newest.get(station_id) == ticket:
+            del self._newest[station_id]
 
     async def wait(self, station_id: str, timeout: float) -> None:
         ev = asyncio.Event()

@@ -45,6 +45,12 @@ def page(request: Request, user: User | None, template: str, *, status: int = 20
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
+def fragment(request: Request, user: User, template: str, **context: Any) -> str:
+    """Part of a page (a live update): rendered with the same context as the page."""
+    return env.get_template(template).render(user=user, csrf=csrf_token(request),
+                                             path=request.url.path, **context)
+
+
 def refusal(request: Request, exc: Exception) -> Response:
     """The answer to a :class:`Refusal` or a :class:`GoTo` raised anywhere in a route."""
     if isinstance(exc, GoTo):

@@ -59,9 +59,13 @@ def _notice(request: Request) -> str:
     return ""
 
 
-def station_page(request: Request, user: User, station_id: str, *, status: int = 200,
-                 errors: dict[str, str] | None = None, values: dict[str, str] | None = None
-                 ) -> HTMLResponse:
+#: the parts of a station's page that follow the station live (``data-part`` on the page)
+LIVE_PARTS = {"state": "_station_state.html", "details": "_station_details.html",
+              "commands": "_station_commands.html", "events": "_station_events.html"}
+
+
+def _station_context(request: Request, station_id: str) -> dict[str, Any]:
+    """What the station page and its live parts show."""
     state = hub(request)
     now = time.time()
     with state.db.read() as conn:
@@ -71,10 +75,17 @@ def station_page(request: Request, user: User, station_id: str, *, status: int =
                       "may have been enrolled on another hub's database; see the halls page.")
     hall_like = {"opening_hours": st["hall_hours"], "timezone": st["hall_timezone"]}
     own = st["opening_hours"] is not None
+    return {"now": now, "st": st, "tz": st["hall_timezone"], "action": station_url(st["id"]),
+            "open_now": is_open(hall_like, st, now), "own_hours": own,
+            "hours_shown": st["opening_hours"] if own else st["hall_hours"]}
+
+
+def station_page(request: Request, user: User, station_id: str, *, status: int = 200,
+                 errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+                 ) -> HTMLResponse:
+    state = hub(request)
     return render.page(
-        request, user, "station.html", status=status, now=now, st=st, tz=st["hall_timezone"],
-        open_now=is_open(hall_like, st, now), own_hours=own,
-        hours_shown=st["opening_hours"] if own else st["hall_hours"],
+        request, user, "station.html", status=status, **_station_context(request, station_id),
         errors=errors or {}, values=values or {}, notice=_notice(request),
         languages=forms.LANGUAGES, example_hours=forms.EXAMPLE_HOURS,
         command_ttl=state.settings.command_ttl)
@@ -95,6 +106,20 @@ def router() -> APIRouter:
     @r.get("/stations/{station_id}")
     def station(request: Request, station_id: str, user: Viewer) -> Response:
         return station_page(request, user, station_id)
+
+    @r.get("/stations/{station_id}/live")
+    def station_live(request: Request, station_id: str) -> Response:
+        """The page's live parts as HTML, for its 5 s updates (forms are never touched)."""
+        user = signed_in(request)
+        if user is None:
+            raise Refusal(401, "Signed out", "sign in at /login first", json=True)
+        try:
+            context = _station_context(request, station_id)
+        except Refusal as err:
+            raise Refusal(err.status, err.title, err.sentence, json=True) from None
+        return JSONResponse({"parts": {name: render.fragment(request, user, template, **context)
+                                       for name, template in LIVE_PARTS.items()},
+                             "time": context["now"]})
 
     @r.post("/stations/{station_id}/commands")
     def send(request: Request, station_id: str, form: Form, user: Operator) -> Response:

@@ -1,5 +1,7 @@
-// showfloor hub dashboard: live station rows on the halls page, and a copy button.
-// Writes cells the way display.py does (keep the two in step); text only, never HTML.
+// showfloor hub dashboard: live station rows on the halls page, a live station page,
+// and a copy button. The halls page writes cells the way display.py does (keep the two
+// in step), text only; the station page swaps in parts the hub rendered (autoescaped)
+// from the same templates as the page itself.
 "use strict";
 
 (function () {
@@ -127,6 +129,59 @@
     window.setTimeout(poll, EVERY);
   }
 
+  // -- one station's page: state, details, commands and events every 5 s -------------
+  const STATION_EVERY = 5000;
+
+  function liveStation(box) {
+    const url = box.dataset.liveStation;
+    const text = document.getElementById("live-text");
+    const parts = new Map();
+    for (const el of document.querySelectorAll("[data-part]")) parts.set(el.dataset.part, el);
+    const shown = new Map();
+    let failures = 0;
+
+    function lost(message) {
+      box.classList.add("live--lost");
+      text.textContent = message;
+    }
+
+    function swap(el, html) {
+      // never under the operator's hands: a part with focus (or a pressed button) waits
+      if (el.contains(document.activeElement) && document.activeElement !== document.body) {
+        return false;
+      }
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      el.replaceChildren(...doc.body.childNodes);
+      return true;
+    }
+
+    async function poll() {
+      try {
+        const r = await fetch(url, { credentials: "same-origin", cache: "no-store",
+                                     headers: { Accept: "application/json" } });
+        if (r.status === 401) {
+          lost("Not live: your session has ended; sign in again.");
+          return;
+        }
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        const data = await r.json();
+        for (const [name, html] of Object.entries(data.parts)) {
+          const el = parts.get(name);
+          if (!el || shown.get(name) === html) continue;
+          if (swap(el, html)) shown.set(name, html);
+        }
+        failures = 0;
+        box.classList.remove("live--lost");
+        text.textContent = "Live: updated every 5 s";
+      } catch (err) {
+        failures++;
+        if (failures >= 2) lost("Not live: cannot reach the hub (" + err.message + "); still trying.");
+      }
+      window.setTimeout(poll, STATION_EVERY);
+    }
+    window.setTimeout(poll, STATION_EVERY);
+  }
+
   function copyButtons() {
     if (!navigator.clipboard) return;
     for (const button of document.querySelectorAll("[data-copy]")) {
@@ -147,6 +202,8 @@
   document.addEventListener("DOMContentLoaded", () => {
     const box = document.querySelector("[data-live]");
     if (box) live(box);
+    const station = document.querySelector("[data-live-station]");
+    if (station) liveStation(station);
     copyButtons();
   });
 })();
