@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import orjson
@@ -30,6 +30,42 @@ UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed by a known, enrolled station, or a replay"},
     400: {"description": "a malformed request, with the reason"},
 }
+
+
+def station_call(state: HubState, method: str, target: str, headers: Mapping[str, str],
+                 body: bytes, work: Callable[[Connection, dict[str, Any], float], T]) -> T:
+    """A signed station request's database work, in one go (raises :class:`auth.AuthError`).
+
+    On PostgreSQL one transaction (one round trip less); on SQLite who it is is
+    checked outside the write lock (WAL readers don't wait for the writer), then
+    the nonce and the change go together or not at all.
+    """
+    db = state.db
+    now = time.time()
+    if not db.sqlite:
+        with db.write() as conn:
+            station = auth.station_request(conn, method, target, headers, body, now)
+            return work(conn, station, now)
+    with db.read() as conn:
+        station = auth.check_station(conn, method, target, headers, body, now)
+    with db.write() as conn:
+        auth.spend_nonce(conn, station, now)
+        return work(conn, station, now)
+
+
+def heartbeat_work(state: HubState, hb: fleet.Heartbeat
+                   ) -> Callable[[Connection, dict[str, Any], float], bytes]:
+    """Record a heartbeat; the answer (hub time, waiting commands, opening hours) as JSON."""
+    def work(conn: Connection, station: dict[str, Any], now: float) -> bytes:
+        ingest.heartbeat(conn, station, hb, now)
+        return orjson.dumps({
+            "time": now, "heartbeat": state.settings.heartbeat,
+            "commands": station["pending"],
+            "config": {"timezone": station["timezone"],
+                       "opening_hours": station["opening_hours"] or
+                       station["hall_hours"] or {},
+                       "closed_mode": station["closed_mode"]}})
+    return work
 
 
 def router(state: HubState) -> APIRouter:
@@ -53,24 +89,9 @@ def router(state: HubState) -> APIRouter:
         body = await request.body()
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         headers = dict(request.headers)
-
-        def run() -> T:
-            now = time.time()
-            if not db.sqlite:  # one transaction, one round trip less
-                with db.write() as conn:
-                    station = auth.station_request(conn, request.method, target, headers,
-                                                   body, now)
-                    return work(conn, station, now)
-            # SQLite: who it is, outside the write lock (WAL readers don't wait for the
-            # writer) ...
-            with db.read() as conn:
-                station = auth.check_station(conn, request.method, target, headers, body, now)
-            # ... then the nonce and the change, together or not at all
-            with db.write() as conn:
-                auth.spend_nonce(conn, station, now)
-                return work(conn, station, now)
         try:
-            return await off_loop(run)
+            return await off_loop(lambda: station_call(state, request.method, target, headers,
+                                                       body, work))
         except auth.AuthError as err:
             raise HTTPException(err.status, err.reason) from None
 
@@ -92,17 +113,10 @@ def router(state: HubState) -> APIRouter:
     @r.post("/station/heartbeat", response_model=fleet.HeartbeatReply, responses=UNAUTHORIZED)
     async def heartbeat(request: Request, hb: fleet.Heartbeat) -> Response:
         """A station's health; the answer carries its opening hours and waiting commands."""
-        def work(conn: Connection, station: dict[str, Any], now: float) -> bytes:
-            ingest.heartbeat(conn, station, hb, now)
-            return orjson.dumps({
-                "time": now, "heartbeat": state.settings.heartbeat,
-                "commands": station["pending"],
-                "config": {"timezone": station["timezone"],
-                           "opening_hours": station["opening_hours"] or
-                           station["hall_hours"] or {},
-                           "closed_mode": station["closed_mode"]}})
-        # the reply is made here, not re-validated: this is the hub's busiest route
-        return Response(await signed(request, work), media_type="application/json")
+        # the reply is made here, not re-validated: this is the hub's busiest route (and
+        # served, past the framework, by showfloor.hub.fastpath in a hub process)
+        return Response(await signed(request, heartbeat_work(state, hb)),
+                        media_type="application/json")
 
     @r.post("/station/events", response_model=fleet.BatchReply, responses=UNAUTHORIZED)
     async def events(request: Request, batch: fleet.EventBatch) -> fleet.BatchReply:

@@ -8,6 +8,7 @@ import gc
 import uvicorn
 
 from showfloor.hub.app import create_app
+from showfloor.hub.fastpath import HeartbeatFastPath
 from showfloor.hub.settings import HubSettings
 from showfloor.net import bind
 
@@ -44,7 +45,9 @@ def serve(settings: HubSettings, *, host: str = "127.0.0.1", port: int = DEFAULT
     backend = app.state.hub.db.url.get_backend_name()
     print(f"showfloor hub on {backend}: dashboard http://{shown}:{port}/ — station API "
           f"http://{shown}:{port}/api/v1 — OpenAPI http://{shown}:{port}/docs", flush=True)
-    config = uvicorn.Config(app, log_level=log_level, lifespan="on", timeout_keep_alive=75,
+    # lifespan: uvicorn sends it through the wrapper to the app underneath
+    config = uvicorn.Config(HeartbeatFastPath(app, app.state.hub), log_level=log_level,
+                            lifespan="on", timeout_keep_alive=75,
                             loop="uvloop", http="httptools",
                             timeout_graceful_shutdown=3, backlog=2048,
                             limit_concurrency=10000)
