@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,6 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 DEMO = ROOT / "examples" / "drug-prevention"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: Screenshots (references and docs/screenshots) are written only when asked.
+UPDATE_SCREENSHOTS = bool(os.environ.get("SHOWFLOOR_UPDATE_SCREENSHOTS"))
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -30,3 +34,52 @@ def run_cli(*args: str | Path, cwd: Path | None = None,
 @pytest.fixture
 def cli() -> Cli:
     return run_cli
+
+
+def keep_for_docs(shot: Path, name: str) -> None:
+    """Copy a screenshot to ``docs/screenshots/NAME.png``, only with SHOWFLOOR_UPDATE_SCREENSHOTS=1.
+
+    The suite never writes into the source tree on its own: a run that changed a
+    tracked file would leave every clone dirty (see ``pytest_sessionfinish``).
+    """
+    if UPDATE_SCREENSHOTS:
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, DOCS_SCREENSHOTS / f"{name}.png")
+
+
+# --- the suite leaves the source tree as it found it -----------------------------------
+# With SHOWFLOOR_CHECK_TREE=1 (set by `make test`) the run records `git status` before and
+# fails after if any file in the checkout was added, changed or removed by the tests. It is
+# opt-in so that a developer who edits files while a test runs is not told off for it.
+
+_TREE_KEY = pytest.StashKey[str | None]()
+
+
+def _tree_state() -> str | None:
+    try:
+        out = subprocess.run(["git", "status", "--porcelain=v1", "--untracked-files=all"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None  # not a git checkout (an sdist, say): nothing to compare
+    return out.stdout
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("SHOWFLOOR_CHECK_TREE") and not UPDATE_SCREENSHOTS:
+        session.stash[_TREE_KEY] = _tree_state()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.stash.get(_TREE_KEY, None)
+    if before is None:
+        return
+    after = _tree_state()
+    if after is None or after == before:
+        return
+    changed = sorted(set(after.splitlines()) ^ set(before.splitlines()))
+    listing = "\n".join(f"  {line}" for line in changed)
+    sys.stderr.write(
+        "\nThe tests changed the source tree (they must write only to temporary folders;\n"
+        "screenshots are stored only with SHOWFLOOR_UPDATE_SCREENSHOTS=1):\n"
+        f"{listing}\n")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

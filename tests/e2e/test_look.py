@@ -8,7 +8,6 @@ look, regenerate them with SHOWFLOOR_UPDATE_SCREENSHOTS=1 and look at every one.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from playwright.sync_api import Browser, Page
 
+from conftest import UPDATE_SCREENSHOTS, keep_for_docs
 from station._support import DEMO, RunningStation, start_station
 
 from ._browser import LANDSCAPE, PORTRAIT, axe, open_surface, press, settle, touch_attract, view, wait_for
@@ -23,8 +23,7 @@ from .test_visitor import step, walk_to
 
 HERE = Path(__file__).resolve().parent
 REFERENCES = HERE / "screenshots"
-DOCS = HERE.parents[1] / "docs" / "screenshots"
-UPDATE = bool(os.environ.get("SHOWFLOOR_UPDATE_SCREENSHOTS"))
+UPDATE = UPDATE_SCREENSHOTS
 #: Mean absolute difference per channel (0–255) allowed, and share of pixels that may differ a lot.
 MEAN_TOLERANCE = 2.5
 PIXEL_TOLERANCE = 0.01
@@ -94,12 +93,15 @@ def compare(shot: Path, name: str) -> None:
     ref = REFERENCES / f"{name}.png"
     img = Image.open(shot).convert("RGB")
     small = img.resize((img.width // 2, img.height // 2), Image.Resampling.LANCZOS)
-    if UPDATE or not ref.exists():
+    if UPDATE:
         REFERENCES.mkdir(parents=True, exist_ok=True)
         small.save(ref, optimize=True)
-        if not UPDATE:
-            pytest.fail(f"no reference for {name}: stored one; look at {ref} and commit it")
         return
+    if not ref.exists():
+        out = shot.with_name(f"{name}-half.png")
+        small.save(out)
+        pytest.fail(f"no reference for {name}: see {out}; store it with "
+                    "SHOWFLOOR_UPDATE_SCREENSHOTS=1, look at it and commit it")
     want = Image.open(ref).convert("RGB")
     assert want.size == small.size, f"{name}: size {small.size}, reference {want.size}"
     diff = ImageChops.difference(small, want)
@@ -132,9 +134,7 @@ def test_every_scene_type_looks_as_designed(browser: Browser, shots_station: Pat
         shot = shots_station / f"{name}.png"
         page.screenshot(path=str(shot))
         if orientation == "landscape" or screen in ("attract", "quiz-question"):
-            DOCS.mkdir(parents=True, exist_ok=True)
-            if UPDATE or not (DOCS / f"{name}.png").exists():
-                shutil.copy(shot, DOCS / f"{name}.png")
+            keep_for_docs(shot, name)
         compare(shot, name)
     finally:
         st.stop()

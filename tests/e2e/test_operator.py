@@ -3,14 +3,12 @@ notice, the screen off and on.
 
 The station runs in this process (station.test_operator.LiveStation) so the test can call
 its operator methods the way the hub client does. Screenshots at 1280×720 go to
-docs/screenshots/operator-*.png when missing or with SHOWFLOOR_UPDATE_SCREENSHOTS=1.
+docs/screenshots/operator-*.png with SHOWFLOOR_UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +17,13 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
+from conftest import UPDATE_SCREENSHOTS, keep_for_docs
 from station._support import DEMO
 from station.test_operator import LiveStation
 
 from ._browser import axe, open_surface, press, settle, state, touch_attract, view, wait_for
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-UPDATE = bool(os.environ.get("SHOWFLOOR_UPDATE_SCREENSHOTS"))
+UPDATE = UPDATE_SCREENSHOTS
 HD = {"width": 1280, "height": 720}
 MESSAGE = {"zh-CN": "展厅将于 17:00 关闭，请抓紧时间参观。",
            "en": "The hall closes at 5 pm. Please finish your visit soon."}
@@ -39,13 +37,11 @@ def live(tmp_path: Path) -> Iterator[LiveStation]:
 
 
 def keep(page: Page, tmp: Path, name: str) -> Path:
-    """A still screenshot; copied to docs/screenshots when missing or asked for."""
+    """A still screenshot; copied to docs/screenshots only when asked for."""
     settle(page)
     shot = tmp / f"{name}.png"
     page.screenshot(path=str(shot))
-    if UPDATE or not (DOCS / f"{name}.png").exists():
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, DOCS / f"{name}.png")
+    keep_for_docs(shot, name)
     return shot
 
 
