@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -160,6 +161,12 @@ def test_kiosk_prints_a_locked_down_chromium(tmp_path: Path) -> None:
     assert "http://localhost:8700/?surface=wall&cursor=0" in line
     policy = json.loads(run("kiosk", "--policy").stdout)
     assert policy["DeveloperToolsAvailability"] == 2 and policy["PrintingEnabled"] is False
+    # Chromium's URL filter format: scheme://host[:port][/path], a port is a number or left
+    # out (every port); "localhost:*" is refused by Chromium, and then "*" blocks the exhibit
+    assert policy["URLBlocklist"] == ["*"]
+    assert set(policy["URLAllowlist"]) == {"http://localhost", "http://127.0.0.1"}
+    for entry in policy["URLAllowlist"]:
+        assert re.fullmatch(r"https?://[a-z0-9.\-]+(:\d{1,5})?(/\S*)?", entry), entry
     bad = run("kiosk", "--profile", DEMO / "stations" / "projector.yaml", "--surface", "x")
     assert bad.returncode != 0 and "no surface 'x'" in bad.stderr
 

@@ -65,7 +65,10 @@ POLICY: dict[str, Any] = {
     "BookmarkBarEnabled": False,
     "SpellcheckEnabled": False,
     "SearchSuggestEnabled": False,
-    "URLAllowlist": ["http://localhost:*", "http://127.0.0.1:*"],
+    # Chromium's URL filter format has no port wildcard: "http://localhost:*" is an
+    # invalid entry, ignored, and then "*" blocks the station page itself. A host with
+    # no port matches every port.
+    "URLAllowlist": ["http://localhost", "http://127.0.0.1"],
     "URLBlocklist": ["*"],
 }
 
