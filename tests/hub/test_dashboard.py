@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +17,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, insert, select, update
 
+from conftest import keep_for_docs
 from e2e._browser import axe, launch
 from showfloor.hub import auth, enrolment
 from showfloor.hub import commands as cmds
 from showfloor.hub import db as t
-from showfloor.hub.dashboard import display, limits
+from showfloor.hub.dashboard import display, forms, limits
 
 from ._dashboard_support import (
     PASSWORD,
@@ -41,9 +40,6 @@ from ._dashboard_support import (
 )
 from ._support import RunningHub, SignedStation, make_code, start_hub
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs" / "screenshots"
-UPDATE = bool(os.environ.get("SHOWFLOOR_UPDATE_SCREENSHOTS"))
 QUICK = {"SHOWFLOOR_HUB_OFFLINE_AFTER": "3", "SHOWFLOOR_HUB_ONLINE_WITHIN": "1.5"}
 
 
@@ -280,12 +276,12 @@ def test_the_station_page_follows_the_station(hub: RunningHub, browser: Browser,
         expect(events).to_contain_text("No events from this station yet")
         page.evaluate("window.notReloaded = true")
         beat.set(scene="quiz_2", fps=31.0)
-        assert station.upload(station.events(1, kind="answered", scene="quiz_2")
-                              ).status_code == 200
+        assert station.upload(station.events(1, kind="session_started", scene="quiz_2",
+                                             data={"lang": "en"})).status_code == 200
         expect(details).to_contain_text("quiz_2", timeout=8000)
         expect(details).to_contain_text("31 fps")
-        expect(events).to_contain_text("answered", timeout=8000)
-        expect(events).to_contain_text("1 newest of 1")
+        expect(events).to_contain_text("Visit started in en", timeout=8000)
+        expect(events).to_contain_text("all 1")
     # silent now: offline after 3 s here, shown without a reload
     expect(page.locator('[data-part="state"]')).to_have_text("✕ offline", timeout=12000)
     assert page.evaluate("window.notReloaded") is True
@@ -313,6 +309,28 @@ def test_a_viewer_sees_no_forms_and_is_refused_if_it_posts(
         assert "needs the operator role" in r.text
         assert c.post("/codes", data={"csrf": token, "hall": "test-hall"}).status_code == 403
         assert c.get("/users").status_code == 403
+    assert station.commands().json()["commands"] == []
+
+
+def test_every_command_form_carries_the_token_and_its_own_error(
+        hub: RunningHub, station: SignedStation) -> None:
+    with session(hub.url, "otto") as c:
+        page = c.get(f"/stations/{station.station}").text
+        token = csrf_of(page)
+        forms_ = page.split(f'<form method="post" action="/stations/{station.station}'
+                            '/commands" class="cmd">')[1:]
+        assert len(forms_) == 4
+        for form in forms_:
+            form = form.split("</form>")[0]
+            assert f'<input type="hidden" name="csrf" value="{token}">' in form
+        legends = [f.split("<legend>")[1].split("</legend>")[0] for f in forms_]
+        assert legends == ["Station", "Attract only", "Language", "Message on screen"]
+        bad = c.post(f"/stations/{station.station}/commands",
+                     data={"csrf": token, "kind": "language", "lang_other": "not a code"})
+        assert bad.status_code == 400
+        language = bad.text.split("<legend>Language</legend>")[1].split("</form>")[0]
+        assert "&#39;not a code&#39; is not a language code" in language
+        assert 'id="err-language"' in language and 'aria-invalid="true"' in language
     assert station.commands().json()["commands"] == []
 
 
@@ -480,6 +498,184 @@ def test_revoking_asks_first(hub: RunningHub, station: SignedStation) -> None:
         assert "revoked" in page and "takes no commands" in page
 
 
+# -- opening hours: the form and the sentence ----------------------------------------------
+
+
+def test_opening_hours_read_as_sentences() -> None:
+    wednesday_noon = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC).timestamp()
+    assert display.hours_sentence(None, {}, "UTC", wednesday_noon) == \
+        "Follows the hall's hours (always open). Open now."
+    assert display.hours_sentence({"mon-fri": "08:00-17:00"}, {}, "UTC", wednesday_noon) == \
+        "Own hours: Mon–Fri 08:00–17:00. Open now — closes at 17:00."
+    assert display.hours_sentence({"mon": "08:00-17:00"}, {}, "UTC", wednesday_noon) == \
+        "Own hours: Mon 08:00–17:00. Closed now — opens Monday 08:00."
+    assert display.hours_sentence({"wed": "13:00-24:00"}, {}, "UTC", wednesday_noon) == \
+        "Own hours: Wed 13:00–24:00. Closed now — opens at 13:00."
+    # noon UTC is 20:00 in Shanghai: the hall's own time zone decides
+    assert display.hours_sentence(None, {"daily": "09:00-17:00"}, "Asia/Shanghai",
+                                  wednesday_noon) == \
+        "Follows the hall's hours (every day 09:00–17:00). Closed now — opens tomorrow 09:00."
+    assert display.opening({"mon-fri": "08:00-17:30", "sat": "09:00-12:00, 13:00-16:00"}) == \
+        "Mon–Fri 08:00–17:30; Sat 09:00–12:00 and 13:00–16:00"
+    assert display.opening({"daily": "closed"}) == "closed every day"
+    # the form's fields and back give the same hours
+    hours = {"mon-fri": "08:00-17:30", "sat": "09:00-12:00, 13:00-16:00", "sun": "22:00-02:00"}
+    assert forms.week_hours(forms.hours_values(hours, "week")) == hours
+
+
+def test_admin_sets_a_stations_own_hours_in_the_form(hub: RunningHub, browser: Browser,
+                                                     station: SignedStation) -> None:
+    station.heartbeat(scene="attract")
+    page = browser_login(browser, hub.url, "ada", bypass_csp=True)
+    page.goto(f"/stations/{station.station}")
+    said = page.locator('[data-part="details"] [data-f="hours"]')
+    expect(said).to_have_text("Follows the hall's hours (always open). Open now.")
+    monday_opens = page.get_by_label("Monday opens at", exact=True)
+    expect(monday_opens).to_be_hidden()  # the days wait until the station gets its own
+
+    page.get_by_label("Its own hours, on these days").check()
+    expect(page.get_by_label("Monday", exact=True)).to_be_visible()
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
+        page.get_by_label(day, exact=True).check()
+        page.get_by_label(f"{day} opens at", exact=True).fill("08:00")
+        page.get_by_label(f"{day} closes at", exact=True).fill("17:00")
+    assert axe(page) == []
+    page.get_by_role("button", name="Save hours").click()
+    expect(page.get_by_role("status")).to_contain_text("opening hours were saved")
+    expect(said).to_contain_text("Own hours: Mon–Fri 08:00–17:00. ")
+    expect(said).to_have_text(display.hours_sentence({"mon-fri": "08:00-17:00"}, {}, "UTC",
+                                                     time.time()))
+    saved = sql(hub.db, select(t.stations.c.opening_hours)
+                .where(t.stations.c.id == station.station))[0][0]
+    assert saved == {"mon-fri": "08:00-17:00"}
+    # the form shows them again, and the station gets them with its heartbeat
+    expect(page.get_by_label("Its own hours, on these days")).to_be_checked()
+    expect(page.get_by_label("Friday closes at", exact=True)).to_have_value("17:00")
+    expect(page.get_by_label("Saturday", exact=True)).not_to_be_checked()
+    assert station.heartbeat().json()["config"]["opening_hours"] == {"mon-fri": "08:00-17:00"}
+
+    # a day ticked without times is refused, in a sentence beside the days
+    page.get_by_label("Saturday", exact=True).check()
+    page.get_by_role("button", name="Save hours").click()
+    expect(page.locator("#err-hours")).to_have_text(
+        "⚠ Saturday is ticked as open but has no times; give it an opening and a closing "
+        "time, or untick it")
+    expect(page.get_by_label("Saturday", exact=True)).to_be_checked()  # as it was sent
+
+    page.goto(f"/stations/{station.station}")
+    page.get_by_label("Use the hall's hours").check()
+    expect(monday_opens).to_be_hidden()
+    page.get_by_role("button", name="Save hours").click()
+    expect(said).to_have_text("Follows the hall's hours (always open). Open now.")
+    assert sql(hub.db, select(t.stations.c.opening_hours)
+               .where(t.stations.c.id == station.station))[0][0] is None
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
+
+
+def test_hall_hours_use_the_same_form(hub: RunningHub) -> None:
+    make_code(hub.db)
+    try:
+        with session(hub.url, "ada") as c:
+            page = c.get("/halls/test-hall").text
+            assert 'aria-label="Monday opens at"' in page and 'name="hours_mode"' in page
+            token = csrf_of(page)
+            base = {"csrf": token, "name": "Test hall", "timezone": "UTC",
+                    "closed_mode": "attract_only", "hours_mode": "week"}
+            days: dict[str, str] = {}
+            for d in ("mon", "tue", "wed", "thu", "fri"):
+                days |= {f"open_{d}": "1", f"from_{d}_1": "09:00", f"to_{d}_1": "17:00"}
+            lunch = {"open_sat": "1", "from_sat_1": "09:00", "to_sat_1": "12:00",
+                     "from_sat_2": "13:00", "to_sat_2": "16:00", "hours_split": "1"}
+            bad = c.post("/halls/test-hall", data=base | days | {"from_wed_1": "9"})
+            assert bad.status_code == 400
+            assert "Wednesday&#39;s opening time &#39;9&#39; is not a time" in bad.text
+            ok = c.post("/halls/test-hall", data=base | days | lunch)
+            assert ok.status_code == 303
+            saved = sql(hub.db, select(t.halls.c.opening_hours)
+                        .where(t.halls.c.id == "test-hall"))[0][0]
+            assert saved == {"mon-fri": "09:00-17:00", "sat": "09:00-12:00, 13:00-16:00"}
+            shown = c.get("/halls/test-hall").text
+            assert 'name="from_sat_2" value="13:00"' in shown
+            assert "Mon–Fri 09:00–17:00; Sat 09:00–12:00 and 13:00–16:00" in c.get("/").text
+            always = c.post("/halls/test-hall", data=base | days | {"hours_mode": "always"})
+            assert always.status_code == 303
+    finally:
+        sql(hub.db, update(t.halls).where(t.halls.c.id == "test-hall")
+            .values(timezone="UTC", opening_hours={}, closed_mode="attract_only"))
+    assert sql(hub.db, select(t.halls.c.opening_hours)
+               .where(t.halls.c.id == "test-hall"))[0][0] == {}
+
+
+# -- recent events: what an operator needs -------------------------------------------------
+
+
+def _a_visit_and_noise(station: SignedStation, db: str) -> int:
+    """Upload a start, a visit among ticks and views, surfaces, an error; answer a command."""
+    now = time.time()
+
+    def ev(kind: str, at: float, **extra: Any) -> dict[str, Any]:
+        return station.events(1, kind=kind, wall=now - at, **extra)[0]
+
+    events = [ev("engine_started", 300, seq=1, data={"exhibit": "demo", "version": "1.2"})]
+    events += [ev("surface_joined", 290 - i, source="station",
+                  data={"surface": "touch-1", "role": "touch"}) for i in range(3)]
+    events += [ev("surface_left", 286 - i, source="station", data={"surface": "touch-1"})
+               for i in range(2)]
+    events.append(ev("session_started", 200, session="visit-1", data={"lang": "zh-CN"}))
+    events += [ev("input", 199 - i, session="visit-1",
+                  data={"input": {"type": "tick", "now": 5.0 + i}}) for i in range(5)]
+    events += [ev("view", 190 - i, session="visit-1",
+                  data={"scene": "intro", "digest": f"d1ge5t{i}"}) for i in range(3)]
+    events.append(ev("session_ended", 8, session="visit-1",
+                     data={"reason": "completed", "duration": 192.4, "scenes": 5}))
+    events.append(ev("error", 5, source="station",
+                     data={"what": "asset", "detail": "missing q12.mp3"}))
+    assert station.upload(events).status_code == 200
+    database = t.Database(db)
+    try:
+        with database.write() as conn:
+            cid = cmds.queue(conn, now, station.station, "language", {"lang": "en"},
+                             "user:otto", 3600)
+    finally:
+        database.dispose()
+    assert [c["id"] for c in station.commands().json()["commands"]] == [cid]
+    assert station.upload([ev("command", 1, source="station",
+                              data={"id": cid, "command": "language"})]).status_code == 200
+    assert station.ack(cid, ok=True, detail="language en").status_code == 200
+    return cid
+
+
+def test_recent_events_say_what_happened_in_words(hub: RunningHub, browser: Browser,
+                                                  station: SignedStation) -> None:
+    cid = _a_visit_and_noise(station, hub.db)
+    page = browser_login(browser, hub.url, "vera", bypass_csp=True)
+    page.goto(f"/stations/{station.station}")
+    events = page.locator('[data-part="events"]')
+    lines = events.locator("li")
+    expect(lines).to_have_count(6)
+    expect(lines.nth(0)).to_contain_text(f"Command {cid}: language done — language en")
+    expect(lines.nth(1)).to_contain_text("Error (asset) missing q12.mp3")
+    expect(lines.nth(2)).to_contain_text("Visit ended after 3 min 12 s in zh-CN · finished · "
+                                         "5 scenes")
+    expect(lines.nth(3)).to_contain_text("Visit started in zh-CN")
+    expect(lines.nth(4)).to_contain_text("Surfaces joined 3× and left 2× touch-1")
+    expect(lines.nth(5)).to_contain_text("Station started demo version 1.2")
+    for noise in ("tick", "digest", "d1ge5t", "input", "view"):
+        expect(events.locator("ol")).not_to_contain_text(noise)
+    assert axe(page) == []
+
+    page.get_by_role("link", name="Show raw events").click()
+    expect(page).to_have_url(f"{hub.url}/stations/{station.station}/events")
+    raw = page.get_by_role("region", name="Table of raw events")
+    expect(raw).to_contain_text("d1ge5t2")
+    expect(raw).to_contain_text('"type": "tick"')
+    expect(raw.locator("tbody tr")).to_have_count(18)
+    assert axe(page) == []
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
+
+
 # -- PostgreSQL ------------------------------------------------------------------------------
 
 
@@ -509,7 +705,7 @@ def _showcase(db: str, base: str) -> dict[str, SignedStation]:
             "scene": "brain_10y", "session_active": True, "fps": 72.0, "language": "zh-CN",
             "idle": 4.0, "usual_quiet": 600.0, "uptime": 5 * 3600 + 600,
             "disk_free": 41_200_000_000, "exhibit": "drug-prevention", "version": "1.4.0",
-            "software": "showfloor 0.1.0"}, 14),
+            "software": "showfloor 0.1.0"}, 0),
         ("Youth drug-prevention hall", "Knowledge quiz", "touch", {
             "scene": "quiz_question_3", "session_active": True, "fps": 60.0, "outbox": 2},
          22),
@@ -559,15 +755,42 @@ def _showcase(db: str, base: str) -> dict[str, SignedStation]:
         .values(last_seen=now - 3 * 3600))
 
     vr = out["VR: the brain, 10 years on"]
+
+    def ev(kind: str, ago: float, **extra: Any) -> dict[str, Any]:
+        return vr.events(1, kind=kind, wall=now - ago, **extra)[0]
+
+    events = [ev("engine_started", 5 * 3600, seq=1,
+                 data={"exhibit": "drug-prevention", "version": "1.4.0"}),
+              ev("surface_joined", 5 * 3600 - 5, source="station",
+                 data={"surface": "headset", "role": "touch"})]
+    for ago, left in ((5 * 3600 - 900, True), (5 * 3600 - 880, False), (5 * 3600 - 300, True),
+                      (5 * 3600 - 290, False)):
+        events.append(ev("surface_left" if left else "surface_joined", ago, source="station",
+                         data={"surface": "headset"}))
+    # 13 visits so far today (in the hall's time zone), then the one in progress
+    shanghai = dt.datetime.now(display.zone("Asia/Shanghai"))
+    midnight = shanghai.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    first = max(midnight + 60, now - 7200)
+    gap = (now - 300 - first) / 13
+    for i in range(13):
+        visit, begun = f"s{i:02d}c0ffee{i:04d}", now - (first + gap * i)
+        length = gap * (0.5 + 0.03 * i)
+        lang = "en" if i % 4 == 1 else "zh-CN"
+        events += [ev("session_started", begun, session=visit, data={"lang": lang}),
+                   ev("view", begun - 1, session=visit,
+                      data={"scene": "brain_intro", "digest": f"9c1f0a77e2d4b6{i:02d}"}),
+                   ev("session_ended", begun - length, session=visit, data={
+                       "reason": "timeout" if i % 5 == 2 else "completed",
+                       "duration": length, "scenes": 2 if i % 5 == 2 else 6})]
+    events.append(ev("session_started", 270, session="s7f3a91c2d4e", data={"lang": "zh-CN"}))
     story = [("scene_entered", "brain_intro", {}),
              ("choice_made", "brain_intro", {"choice": "look_closer"}),
              ("scene_entered", "brain_5y", {}), ("hotspot", "brain_5y", {"id": "prefrontal"}),
              ("scene_entered", "brain_10y", {})]
-    events = []
     for i, (kind, scene, data) in enumerate(story):
-        e = vr.events(1, kind=kind, scene=scene, data=data, session="s7f3a91c2d4e",
-                      wall=now - 240 + 30 * i)[0]
-        events.append(e)
+        events.append(ev(kind, 240 - 30 * i, scene=scene, data=data, session="s7f3a91c2d4e"))
+        events.append(ev("input", 239 - 30 * i, session="s7f3a91c2d4e",
+                         data={"input": {"type": "tick", "now": 1000.0 + i}}))
     vr.upload(events)
     database = t.Database(db)
     try:
@@ -580,6 +803,9 @@ def _showcase(db: str, base: str) -> dict[str, SignedStation]:
     finally:
         database.dispose()
     for c in vr.commands().json()["commands"][:1]:
+        vr.upload([ev("command", 1795, source="station",
+                      data={"id": c["id"], "command": "language"}),
+                   ev("default_language_set", 1794, data={"lang": "zh-CN"})])
         vr.ack(c["id"], ok=True, detail="language set to zh-CN")
     return out
 
@@ -598,20 +824,38 @@ def test_screenshots_and_accessibility(tmp_path: Path, browser: Browser) -> None
         expect(cell(page, fleet["Entrance screen"], "state")).to_have_text("○ never seen")
         expect(cell(page, fleet["Projector wall"], "state")).to_have_text("■ closed")
         expect(cell(page, vr, "today")).to_have_text("14")
+        def shoot(name: str, full: bool = False) -> None:
+            page.evaluate("document.fonts.ready")
+            shot = tmp_path / f"{name}.png"
+            page.screenshot(path=str(shot), full_page=full)
+            keep_for_docs(shot, name)
+
         for name in ("hub-halls", "hub-station"):
             if name == "hub-station":
                 page.goto(f"/stations/{vr.station}")
                 expect(page.locator("tr[data-command]").first).to_contain_text("queued")
+                expect(page.locator('[data-part="events"] li').first).to_contain_text(
+                    "Visit started in zh-CN")
             assert axe(page) == []
-            page.evaluate("document.fonts.ready")
-            shot = tmp_path / f"{name}.png"
-            page.screenshot(path=str(shot))
-            DOCS.mkdir(parents=True, exist_ok=True)
-            if UPDATE or not (DOCS / f"{name}.png").exists():
-                shutil.copy(shot, DOCS / f"{name}.png")
+            shoot(name, full=name == "hub-station")
+        for path in ("/halls/science-centre-annex", f"/stations/{vr.station}/events"):
+            page.goto(path)
+            assert axe(page) == [], path
 
         page.set_viewport_size(PHONE)
-        for path in ("/", f"/stations/{vr.station}", "/codes", "/audit"):
+        page.goto("/")
+        # every station's state is on screen at phone width, without scrolling the table
+        states = page.locator('td[data-f="state"]')
+        expect(states).to_have_count(8)
+        for i in range(states.count()):
+            box = states.nth(i).bounding_box()
+            assert box is not None
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], \
+                f"station {i}'s state is off screen at phone width: {box}"
+        assert axe(page) == []
+        shoot("hub-halls-phone")
+        for path in ("/", f"/stations/{vr.station}", f"/stations/{vr.station}/events",
+                     "/halls/science-centre-annex", "/codes", "/audit"):
             page.goto(path)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"{path} scrolls sideways on a phone"

@@ -1,8 +1,8 @@
 """The hub's dashboard: server-rendered pages for operators, on the hub's own app.
 
 Pages (not in the OpenAPI description): ``/login``, ``/logout``, ``/`` (halls →
-stations, live), ``/stations/{id}``, ``/codes``, ``/halls/{id}``, ``/audit``,
-``/users``. One JSON route, ``/dashboard/api/fleet``, feeds the halls page's
+stations, live), ``/stations/{id}`` (and its raw ``/events``), ``/codes``,
+``/halls/{id}``, ``/audit``, ``/users``. One JSON route, ``/dashboard/api/fleet``, feeds the halls page's
 live updates. Roles, sessions and CSRF: see :mod:`.security` and
 docs/dashboard.md.
 """

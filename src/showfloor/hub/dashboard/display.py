@@ -126,15 +126,103 @@ def full(at: float | None, tz: str | None) -> str:
         (tz or "UTC")
 
 
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def clock_time(minutes: int) -> str:
+    """Minutes since midnight as 'HH:MM'; a range's end at midnight is '24:00'."""
+    if minutes == 24 * 60:
+        return "24:00"
+    h, m = divmod(minutes % (24 * 60), 60)
+    return f"{h:02d}:{m:02d}"
+
+
+def _week(hrs: Mapping[str, str]) -> dict[int, hours.Ranges] | None:
+    try:
+        return hours.parse(hrs)
+    except ConfigError:
+        return None
+
+
 def opening(hrs: Mapping[str, str] | None) -> str:
-    """Opening hours in one line: 'mon-fri 08:00-17:30 · sat 09:00-12:00'."""
+    """Opening hours in words: 'Mon–Fri 08:00–17:30; Sat 09:00–12:00 and 13:00–16:00'."""
     if not hrs:
         return "always open"
-    return " · ".join(f"{day} {span}" for day, span in hrs.items())
+    week = _week(hrs)
+    if week is None:  # not valid (it was checked when saved): show it as it is
+        return " · ".join(f"{day} {span}" for day, span in hrs.items())
+    spans = [" and ".join("all day" if (a, b) == (0, 24 * 60) else
+                          f"{clock_time(a)}–{clock_time(b)}" for a, b in week.get(d, []))
+             for d in range(7)]
+    if not any(spans):
+        return "closed every day"
+    if len(set(spans)) == 1:
+        return "all day, every day" if spans[0] == "all day" else f"every day {spans[0]}"
+    parts, first = [], 0
+    for d in range(1, 8):
+        if d < 7 and spans[d] == spans[first]:
+            continue
+        if spans[first]:
+            days = DAY_SHORT[first] if d - 1 == first else \
+                f"{DAY_SHORT[first]}–{DAY_SHORT[d - 1]}"
+            parts.append(f"{days} {spans[first]}")
+        first = d
+    return "; ".join(parts)
 
 
-def hours_json(hrs: Mapping[str, str] | None) -> str:
-    return json.dumps(dict(hrs or {}), ensure_ascii=False)
+def open_spell(hrs: Mapping[str, str] | None, tz: str | None, now: float
+               ) -> tuple[bool, dt.datetime | None]:
+    """Whether a place with these hours is open at ``now``, and when that next changes
+    (wall time in ``tz``; None: not within the coming week)."""
+    week = _week(hrs or {}) if hrs else None
+    if not hrs or week is None:
+        return True, None
+    here = dt.datetime.fromtimestamp(now, zone(tz)).replace(tzinfo=None)
+    midnight = here.replace(hour=0, minute=0, second=0, microsecond=0)
+    spells: list[list[dt.datetime]] = []
+    for n in range(-1, 9):
+        day = midnight + dt.timedelta(days=n)
+        for a, b in week.get(day.weekday(), []):
+            start, end = day + dt.timedelta(minutes=a), day + dt.timedelta(minutes=b)
+            if spells and start <= spells[-1][1]:
+                spells[-1][1] = max(spells[-1][1], end)
+            else:
+                spells.append([start, end])
+    horizon = midnight + dt.timedelta(days=8)
+    for start, end in spells:
+        if start <= here < end:
+            return True, (end if end < horizon else None)
+        if start > here:
+            return False, start
+    return False, None
+
+
+def _at(when: dt.datetime, now: dt.datetime) -> str:
+    days = (when.date() - now.date()).days
+    if days == 1 and when.hour == 0 and when.minute == 0:
+        return "at midnight"
+    if days == 0:
+        return f"at {when:%H:%M}"
+    if days == 1:
+        return f"tomorrow {when:%H:%M}"
+    return f"{'next ' if days >= 7 else ''}{DAY_NAMES[when.weekday()]} {when:%H:%M}"
+
+
+def hours_sentence(own: Mapping[str, str] | None, hall: Mapping[str, str] | None,
+                   tz: str | None, now: float) -> str:
+    """A station's hours as sentences: "Follows the hall's hours (always open). Open now." or
+    "Own hours: Mon–Fri 08:00–17:00. Closed now — opens Monday 08:00."."""
+    first = f"Own hours: {opening(own)}." if own else \
+        f"Follows the hall's hours ({opening(hall)})."
+    is_open, change = open_spell(own or hall, tz, now)
+    here = dt.datetime.fromtimestamp(now, zone(tz)).replace(tzinfo=None)
+    if is_open:
+        second = "Open now." if change is None else f"Open now — closes {_at(change, here)}."
+    else:
+        second = "Closed now." if change is None else \
+            f"Closed now — opens {_at(change, here)}."
+    return f"{first} {second}"
 
 
 def compact(value: Any, limit: int = 120) -> str:

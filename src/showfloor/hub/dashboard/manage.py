@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 from showfloor.errors import ConfigError
 from showfloor.hub import audit, auth, enrolment, users
 from showfloor.hub import db as t
-from showfloor.hub.dashboard import display, forms, queries, render
+from showfloor.hub.dashboard import forms, queries, render
 from showfloor.hub.dashboard.security import Admin, Enroller, Form, Refusal, User, Viewer, hub
 
 
@@ -39,12 +39,18 @@ def hall_page(request: Request, user: User, hall_id: str, *, status: int = 200,
         hall = queries.hall(conn, hall_id)
     if hall is None:
         raise Refusal(404, "No such hall", f"There is no hall '{hall_id[:64]}'.")
+    errors = errors or {}
     shown = {"name": hall["name"], "timezone": hall["timezone"],
-             "hours": display.hours_json(hall["opening_hours"]), "closed_mode": hall["closed_mode"],
-             **(values or {})}
+             "closed_mode": hall["closed_mode"], **(values or {})}
+    if errors.get("hours") and values and "hours_mode" in values:
+        hours = dict(values)  # what was sent, to put right
+    else:
+        hours = forms.hours_values(hall["opening_hours"],
+                                   "week" if hall["opening_hours"] else "always")
     return render.page(request, user, "hall.html", status=status, hall=hall, values=shown,
-                       errors=errors or {}, saved="saved" in request.query_params,
-                       example_hours=forms.EXAMPLE_HOURS, closed_modes=forms.CLOSED_MODES)
+                       errors=errors, saved="saved" in request.query_params, hours=hours,
+                       hour_modes=forms.HALL_HOURS_MODES, periods=forms.periods(hours),
+                       closed_modes=forms.CLOSED_MODES)
 
 
 def users_page(request: Request, user: User, *, status: int = 200,
@@ -129,12 +135,15 @@ def router() -> APIRouter:
         errors: dict[str, str] = {}
         checked: dict[str, Any] = {}
         for field, check in (("name", forms.hall_name), ("timezone", forms.timezone),
-                             ("hours", forms.opening_hours),
                              ("closed_mode", forms.closed_mode)):
             try:
                 checked[field] = check(form.get(field, ""))
             except ConfigError as err:
                 errors[field] = str(err)
+        try:
+            checked["hours"] = forms.hours_choice(form, forms.HALL_HOURS_MODES)
+        except ConfigError as err:
+            errors["hours"] = str(err)
         if errors:
             return hall_page(request, user, hall_id, status=400, errors=errors, values=form)
         now = time.time()

@@ -67,3 +67,48 @@ def command_station(conn: Connection, command_id: int) -> str | None:
     row = conn.execute(select(t.commands.c.station_id).where(t.commands.c.id == command_id)
                        ).first()
     return str(row[0]) if row else None
+
+
+#: the station events an operator acts on; the rest (inputs, views, scenes, surface
+#: metrics) are only on the raw events page
+OPERATOR_KINDS = ("engine_started", "session_started", "session_ended", "error", "command",
+                  "operator", "closed", "default_language_set", "surface_joined",
+                  "surface_left")
+RAW_PAGE = 100
+
+
+def operator_events(conn: Connection, station_id: str, limit: int = 60
+                    ) -> tuple[list[dict[str, Any]], dict[str, str], dict[int, dict[str, Any]]]:
+    """A station's newest operator events (newest first), the language each of their
+    visits started in, and the commands they name (by id)."""
+    e = t.events.c
+    rows = [dict(r) for r in conn.execute(
+        select(e.seq, e.source, e.wall, e.kind, e.session, e.data)
+        .where(e.station_id == station_id).where(e.kind.in_(OPERATOR_KINDS))
+        .order_by(e.wall.desc(), e.seq.desc()).limit(limit)).mappings()]
+    ended = {r["session"] for r in rows if r["kind"] == "session_ended" and r["session"]}
+    langs: dict[str, str] = {}
+    if ended:
+        for session, data in conn.execute(
+                select(e.session, e.data).where(e.station_id == station_id)
+                .where(e.kind == "session_started").where(e.session.in_(sorted(ended)))):
+            if isinstance(data, dict) and isinstance(data.get("lang"), str):
+                langs[str(session)] = data["lang"]
+    ids = {r["data"]["id"] for r in rows if r["kind"] == "command" and isinstance(
+        r["data"], dict) and isinstance(r["data"].get("id"), int)}
+    c = t.commands.c
+    commands = {int(r["id"]): dict(r) for r in conn.execute(
+        select(c.id, c.kind, c.state, c.result).where(c.station_id == station_id)
+        .where(c.id.in_(sorted(ids)))).mappings()} if ids else {}
+    return rows, langs, commands
+
+
+def raw_events(conn: Connection, station_id: str, page: int = 0, size: int = RAW_PAGE
+               ) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a station's events as stored, newest first, and whether older ones exist."""
+    e = t.events.c
+    rows = [dict(r) for r in conn.execute(
+        select(e.wall, e.kind, e.source, e.scene, e.session, e.data)
+        .where(e.station_id == station_id).order_by(e.wall.desc(), e.seq.desc())
+        .offset(max(page, 0) * size).limit(size + 1)).mappings()]
+    return rows[:size], len(rows) > size

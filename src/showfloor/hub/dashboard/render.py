@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import HTMLResponse
 
-from showfloor import __version__
+from showfloor import __version__, hours
 from showfloor.hub.dashboard import display, forms
 from showfloor.hub.dashboard.security import (
     STATIC_URL,
@@ -30,10 +30,11 @@ env.filters.update(ago=display.ago, duration=display.duration, size=display.size
                    local=display.local, iso=display.iso, full=display.full,
                    opening=display.opening, compact=display.compact, details=display.details,
                    number=display.number, hours_words=display.hours_words,
-                   who=display.who, hours_json=display.hours_json)
+                   who=display.who)
 env.globals.update(STATE_LABEL=display.STATE_LABEL, STATE_ICON=display.STATE_ICON,
                    COMMAND_LABEL=display.COMMAND_LABEL, static=STATIC_URL,
-                   version=__version__, zones=forms.zones)
+                   version=__version__, zones=forms.zones, DAYS=hours.DAYS,
+                   DAY_NAMES=display.DAY_NAMES)
 
 
 def page(request: Request, user: User | None, template: str, *, status: int = 200,

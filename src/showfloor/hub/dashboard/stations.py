@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse
 from showfloor.errors import ConfigError
 from showfloor.hub import commands as cmds
 from showfloor.hub import enrolment, overview
-from showfloor.hub.dashboard import display, forms, queries, render
+from showfloor.hub.dashboard import display, forms, queries, render, timeline
 from showfloor.hub.dashboard.security import (
     Admin,
     Form,
@@ -25,7 +25,6 @@ from showfloor.hub.dashboard.security import (
     signed_in,
 )
 from showfloor.hub.settings import HubSettings
-from showfloor.hub.status import is_open
 
 #: which form on the station page a command's error belongs to
 FORM_OF = {"reload": "basic", "restart": "basic", "attract": "basic",
@@ -69,26 +68,46 @@ def _station_context(request: Request, station_id: str) -> dict[str, Any]:
     state = hub(request)
     now = time.time()
     with state.db.read() as conn:
-        st = overview.station(conn, state.settings, station_id, now)
+        st = overview.station(conn, state.settings, station_id, now, events=0)
+        if st is not None:
+            events, langs, commands = queries.operator_events(conn, station_id)
     if st is None:
         raise Refusal(404, "No such station", f"There is no station '{station_id[:64]}'. It "
                       "may have been enrolled on another hub's database; see the halls page.")
-    hall_like = {"opening_hours": st["hall_hours"], "timezone": st["hall_timezone"]}
-    own = st["opening_hours"] is not None
     return {"now": now, "st": st, "tz": st["hall_timezone"], "action": station_url(st["id"]),
-            "open_now": is_open(hall_like, st, now), "own_hours": own,
-            "hours_shown": st["opening_hours"] if own else st["hall_hours"]}
+            "own_hours": bool(st["opening_hours"]),
+            "hours_sentence": display.hours_sentence(st["opening_hours"], st["hall_hours"],
+                                                     st["hall_timezone"], now),
+            "timeline": timeline.lines(events, langs, commands, limit=20)}
+
+
+def _station(request: Request, station_id: str) -> dict[str, Any]:
+    state = hub(request)
+    with state.db.read() as conn:
+        st = overview.station(conn, state.settings, station_id, events=0)
+    if st is None:
+        raise Refusal(404, "No such station", f"There is no station '{station_id[:64]}'.")
+    return st
 
 
 def station_page(request: Request, user: User, station_id: str, *, status: int = 200,
                  errors: dict[str, str] | None = None, values: dict[str, str] | None = None
                  ) -> HTMLResponse:
     state = hub(request)
+    context = _station_context(request, station_id)
+    st = context["st"]
+    errors = errors or {}
+    if errors.get("hours") and values and "hours_mode" in values:
+        hours = dict(values)  # what was sent, to put right
+    elif st["opening_hours"]:
+        hours = forms.hours_values(st["opening_hours"], "own")
+    else:  # the hall's days to start from, if the station is to get its own
+        hours = forms.hours_values(st["hall_hours"], "hall")
     return render.page(
-        request, user, "station.html", status=status, **_station_context(request, station_id),
-        errors=errors or {}, values=values or {}, notice=_notice(request),
-        languages=forms.LANGUAGES, example_hours=forms.EXAMPLE_HOURS,
-        command_ttl=state.settings.command_ttl)
+        request, user, "station.html", status=status, **context,
+        errors=errors, values=values or {}, notice=_notice(request),
+        languages=forms.LANGUAGES, hours=hours, hour_modes=forms.STATION_HOURS_MODES,
+        periods=forms.periods(hours), command_ttl=state.settings.command_ttl)
 
 
 def router() -> APIRouter:
@@ -106,6 +125,17 @@ def router() -> APIRouter:
     @r.get("/stations/{station_id}")
     def station(request: Request, station_id: str, user: Viewer) -> Response:
         return station_page(request, user, station_id)
+
+    @r.get("/stations/{station_id}/events")
+    def raw_events(request: Request, station_id: str, user: Viewer, page: int = 0
+                   ) -> Response:
+        """Every event the station sent, as stored (ticks, views and all), 100 a page."""
+        st = _station(request, station_id)
+        with hub(request).db.read() as conn:
+            rows, older = queries.raw_events(conn, station_id, page)
+        return render.page(request, user, "station_events.html", st=st, rows=rows,
+                           older=older, page=max(page, 0), tz=st["hall_timezone"],
+                           action=station_url(station_id))
 
     @r.get("/stations/{station_id}/live")
     def station_live(request: Request, station_id: str) -> Response:
@@ -150,12 +180,7 @@ def router() -> APIRouter:
 
     @r.get("/stations/{station_id}/revoke")
     def revoke_page(request: Request, station_id: str, user: Admin) -> Response:
-        state = hub(request)
-        with state.db.read() as conn:
-            st = overview.station(conn, state.settings, station_id, events=0)
-        if st is None:
-            raise Refusal(404, "No such station", f"There is no station '{station_id[:64]}'.")
-        return render.page(request, user, "revoke.html", st=st)
+        return render.page(request, user, "revoke.html", st=_station(request, station_id))
 
     @r.post("/stations/{station_id}/revoke")
     def revoke(request: Request, station_id: str, form: Form, user: Admin) -> Response:
@@ -173,7 +198,7 @@ def router() -> APIRouter:
     def station_hours(request: Request, station_id: str, form: Form, user: Admin) -> Response:
         state = hub(request)
         try:
-            hrs = forms.opening_hours(form.get("hours", ""))
+            hrs = forms.hours_choice(form, forms.STATION_HOURS_MODES)
             with state.db.write() as conn:
                 if queries.station_hall(conn, station_id) is None:
                     raise Refusal(404, "No such station", f"There is no station "
