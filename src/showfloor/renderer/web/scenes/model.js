@@ -2,11 +2,12 @@
 // named nodes, and a "years of use" timeline that blends its morph targets
 // and material colours in the page while a visitor scrubs.
 //
-//   kiosk    the model fills a panel; hotspot markers are buttons on it; the
-//            side panel has the title, the text (or the open hotspot's
-//            detail), the timeline slider with its narration, and Continue.
-//   control  a small preview; the slider, the hotspots as a list of
-//            buttons, the open detail, Continue.
+//   kiosk    the model fills a panel, the timeline slider with its narration
+//            under it; hotspot markers are buttons on it (labels kept whole
+//            inside the frame); the side panel has the title, the text (or
+//            the open hotspot's detail, Close at its top) and Continue.
+//   control  a small preview with numbered points; the slider, the hotspots
+//            as a numbered list of buttons, the open detail, Continue.
 //   display  the model big, turning; the open detail and the timeline's
 //            narration as text; no buttons.
 //   hologram displays (pyramid, fan): the model alone on black, nothing else.
@@ -22,7 +23,7 @@ import {claimFacts, config, facts, hologram, ownsFacts, releaseFacts} from "../t
 import {ModelStage} from "../three/model-stage.js";
 import {s3} from "../three/strings3d.js";
 import {activeRange} from "../three/timeline.js";
-import {keyHandler, vrButton} from "../three/ui.js";
+import {detailBlock, keyHandler, labelPlace, vrButton} from "../three/ui.js";
 import {xr} from "../xr/bridge.js";
 
 const SEND_AFTER_MS = 300;     // the slider's value is sent this long after it was let go
@@ -87,6 +88,7 @@ class ModelScene {
     }
     const role = this.role;
     const root = h("section", {class: `model3d scene-grid role-${role}`, "aria-labelledby": "scene-title"});
+    this.root = root;
     this.host = h("div", {class: "three__host", tabindex: role === "display" ? null : "0",
       role: role === "display" ? null : "group",
       "aria-label": role === "display" ? null : s3(view, "model_label", {title: view.title || ""}),
@@ -106,8 +108,9 @@ class ModelScene {
     const next = button(ctx, {label: view.ui?.next || "Continue", iconName: "arrow", input: {type: "advance"}});
     this.vrEl = role !== "display" ? vrButton(view, ctx, {onEnter: () => this.enterVR()}) : null;
     if (this.vrEl) this.stageEl.append(this.vrEl);
-    root.append(h("div", {class: "model3d__left"}, this.stageEl, this.listEl),
-      h("div", {class: "panel model3d__panel"}, this.text, this.timelineEl, actions(ctx, next)));
+    // the timeline goes with the model (under it); the words and Continue beside (3d.css)
+    root.append(h("div", {class: "model3d__left"}, this.stageEl, this.listEl), this.timelineEl,
+      h("div", {class: "panel model3d__panel"}, this.text, actions(ctx, next)));
     this.fillText(view);
     this.fillMarkers(view);
     return root;
@@ -120,62 +123,86 @@ class ModelScene {
     else parts.push(paragraphs(view.body), sourceLine(this.ctx, view.source));
     this.text.replaceChildren(...parts.filter(Boolean));
     this.text.classList.toggle("is-detail", Boolean(open));
+    // an open detail takes the panel under the title, which steps down a size (3d.css)
+    this.root.classList.toggle("has-detail", Boolean(open));
   }
 
   openHotspot(view) {
     return (view.hotspots || []).find((x) => x.id === view.open) || null;
   }
 
-  /** The open hotspot's detail: its label, picture, text, source and a close button. */
+  /** The open hotspot's detail: its label and Close, picture, text and source. */
   detail(hs, view) {
-    const d = hs.detail || {};
-    const close = this.ctx.interactive ? button(this.ctx, {label: s3(view, "close"), kind: "secondary",
-      className: "btn--small model3d__close", input: {type: "act", action: "hotspot", payload: {id: null}}}) : null;
-    if (close) close.dataset.keysGroup = "detail";
-    return h("div", {class: "detail", role: "region", "aria-labelledby": "detail-title"},
-      h("h2", {id: "detail-title", class: "detail__title"}, hs.label || ""),
-      d.image ? h("div", {class: "frame detail__art"}, this.ctx.image(d.image)) : null,
-      paragraphs(d.text, "body detail__body"),
-      sourceLine(this.ctx, hs.source),
-      close ? h("div", {class: "detail__actions", "data-keys-group": "detail"}, close) : null);
+    return detailBlock(this.ctx, view, hs);
   }
 
   fillMarkers(view) {
     this.layer.replaceChildren();
     this.markers.clear();
-    for (const hs of view.hotspots || []) {
+    this.labelObserver?.disconnect();
+    this.labelSizes = new Map();   // label element → {w, h}, kept by a ResizeObserver (large text changes it)
+    this.labelObserver = new ResizeObserver((entries) => {
+      for (const e of entries) {
+        const box = e.borderBoxSize?.[0];
+        this.labelSizes.set(e.target, box ? {w: box.inlineSize, h: box.blockSize}
+          : {w: e.target.offsetWidth, h: e.target.offsetHeight});
+      }
+      this.stage?.loop.request();
+    });
+    (view.hotspots || []).forEach((hs, i) => {
       const open = hs.id === view.open;
+      const label = this.role === "control" ? null : h("span", {class: "hotspot__label"}, hs.label || hs.id);
+      // the control panel's small preview numbers its points, as its list does
+      const num = this.role === "control" ? h("span", {class: "hotspot__num"}, String(i + 1)) : null;
       let el;
       if (this.role === "kiosk") {
         el = h("button", {type: "button", class: "hotspot", "data-action": "", "data-sends": "",
           "data-hotspot": hs.id, "aria-expanded": String(open)},
-        h("span", {class: "hotspot__dot", "aria-hidden": "true"}),
-        h("span", {class: "hotspot__label"}, hs.label || hs.id));
+        h("span", {class: "hotspot__dot", "aria-hidden": "true"}), label);
         el.addEventListener("click", () => this.toggle(hs.id));
+        // a finger on a point holds the turning model still, so the point stays under it
+        el.addEventListener("pointerdown", () => this.hold(), {signal: this.abort.signal});
       } else {
         el = h("span", {class: "hotspot hotspot--static", "data-hotspot": hs.id},
-          h("span", {class: "hotspot__dot"}),
-          this.role === "display" ? h("span", {class: "hotspot__label"}, hs.label || hs.id) : null);
+          h("span", {class: "hotspot__dot"}, num), label);
       }
       el.classList.toggle("is-open", open);
       el.hidden = true;  // until the model is there and the marker placed
+      el.label = label;
+      if (label) this.labelObserver.observe(label);
       this.layer.append(el);
       this.markers.set(hs.id, el);
-    }
+    });
+  }
+
+  /** A finger (or the mouse) is down on a hotspot: no turning until it lifts. */
+  hold() {
+    if (!this.stage || this.holding) return;
+    this.holding = true;
+    this.stage.hold(true);
+    const lift = () => {
+      this.holding = false;
+      window.removeEventListener("pointerup", lift, true);
+      window.removeEventListener("pointercancel", lift, true);
+      this.stage?.hold(false);
+    };
+    window.addEventListener("pointerup", lift, {capture: true, signal: this.abort.signal});
+    window.addEventListener("pointercancel", lift, {capture: true, signal: this.abort.signal});
   }
 
   /** The control panel's list of hotspots (the preview is too small to touch). */
   hotspotList(view) {
     const list = h("div", {class: "choices model3d__list", role: "group", "data-keys-group": "hotspots",
       "aria-label": s3(view, "explore")});
-    for (const hs of view.hotspots || []) {
+    (view.hotspots || []).forEach((hs, i) => {
+      // the number is the one on the preview's point
       const b = h("button", {type: "button", class: "choice choice--compact", "data-action": "", "data-sends": "",
         "data-hotspot": hs.id, "aria-pressed": String(hs.id === view.open)},
-      h("span", {class: "choice__mark", "aria-hidden": "true"}),
+      h("span", {class: "choice__mark", "aria-hidden": "true"}, String(i + 1)),
       h("span", {class: "choice__text"}, hs.label || hs.id));
       b.addEventListener("click", () => this.toggle(hs.id));
       list.append(b);
-    }
+    });
     return list;
   }
 
@@ -406,21 +433,30 @@ class ModelScene {
     const out = [];
     let rect = null;
     if (this.owns()) rect = this.host.getBoundingClientRect();
-    const width = this.stage.size.width;
-    for (const p of pts) {
+    const {width, height} = this.stage.size;
+    const u = Math.min(window.innerWidth, window.innerHeight) / 135;  // --u in px
+    // labels are placed open first, then those in front, then those behind: each clear of the ones before
+    const rank = (p) => (p.id === this.view.open ? 0 : p.behind ? 2 : 1);
+    const taken = [];
+    for (const p of [...pts].sort((a, b) => rank(a) - rank(b))) {
       const el = this.markers.get(p.id);
       if (!el) continue;
       const show = p.visible;
       if (el.hidden === show) el.hidden = !show;
       const x = Math.round(p.x * 2) / 2;
       const y = Math.round(p.y * 2) / 2;
-      const key = `${x},${y}`;
+      const size = el.label && show ? this.labelSizes.get(el.label) : null;
+      // the whole label inside the frame: beside the point, flipped or moved near an edge or another label
+      const at = size ? labelPlace(x, y, size.w, size.h, width, height, u * 2, u, taken)
+        : {flipped: false, dx: 0, dy: 0};
+      const key = `${x},${y},${at.flipped},${at.dx},${at.dy}`;
       if (el.dataset.at !== key) {
         el.dataset.at = key;
         el.style.transform = `translate(${x}px, ${y}px)`;
+        el.classList.toggle("is-flipped", at.flipped);
+        if (el.label) el.label.style.translate = at.dx || at.dy ? `${at.dx}px ${at.dy}px` : "";
       }
       el.classList.toggle("is-behind", p.behind);
-      el.classList.toggle("is-flipped", p.x > width * 0.62);
       if (rect) {
         const hs = (this.view.hotspots || []).find((x2) => x2.id === p.id);
         out.push({id: p.id, label: hs?.label ?? p.id, x: Math.round(rect.left + p.x), y: Math.round(rect.top + p.y),
@@ -545,6 +581,7 @@ class ModelScene {
   dispose() {
     this.abort.abort();
     clearTimeout(this.sendTimer);
+    this.labelObserver?.disconnect();
     this.stopSound();
     xr.withdraw(this);
     this.stage?.dispose({after: this.ctx.reducedMotion ? 0 : FADE_AFTER_MS});

@@ -11,15 +11,16 @@ import {h, setText} from "../dom.js";
 import {actions, button, paragraphs, sourceLine, title} from "../parts.js";
 import {claimFacts, facts, hologram, ownsFacts, releaseFacts} from "../three/config.js";
 import {
-  DEG, Loop, THREE, disposeTree, dropRenderer, loadTexture, makeRenderer, recordInfo, round, sizeOf,
+  DEG, Loop, THREE, disposeTree, dropRenderer, ease, loadTexture, makeRenderer, recordInfo, round, sizeOf,
 } from "../three/core.js";
 import {s3} from "../three/strings3d.js";
-import {keyHandler, vrButton} from "../three/ui.js";
+import {detailBlock, keyHandler, vrButton} from "../three/ui.js";
 import {xr} from "../xr/bridge.js";
 
 const RADIUS = 50;
 const FADE_AFTER_MS = 460;
 const DRIFT = 2.5;            // degrees per second on a display surface (a slow look round)
+const FACE_MS = 700;          // turning to an opened hotspot that the card would cover
 
 const scenes = new WeakMap();
 
@@ -113,15 +114,7 @@ class PanoramaScene {
     const open = (view.hotspots || []).find((x) => x.id === view.open && x.detail);
     const parts = [title(view.title)];
     if (open) {
-      const d = open.detail || {};
-      const close = this.ctx.interactive ? button(this.ctx, {label: s3(view, "close"), kind: "secondary",
-        className: "btn--small model3d__close", input: {type: "act", action: "hotspot", payload: {id: null}}}) : null;
-      parts.push(h("div", {class: "detail", role: "region", "aria-labelledby": "detail-title"},
-        h("h2", {id: "detail-title", class: "detail__title"}, open.label || ""),
-        d.image ? h("div", {class: "frame detail__art"}, this.ctx.image(d.image)) : null,
-        paragraphs(d.text, "body detail__body"),
-        sourceLine(this.ctx, open.source),
-        close ? h("div", {class: "detail__actions", "data-keys-group": "detail"}, close) : null));
+      parts.push(detailBlock(this.ctx, view, open));
     } else {
       parts.push(paragraphs(view.body), sourceLine(this.ctx, view.source));
     }
@@ -181,6 +174,10 @@ class PanoramaScene {
       this.loadingEl.remove();
       if (this.owns()) facts.loaded = true;
       if (this.role === "display" && !this.ctx.reducedMotion) this.loop.hold("drift");
+      // once the card is laid out (and whenever it changes size: large text, another language),
+      // a start view that has a point under the card looks a little up or down
+      this.cardObserver = new ResizeObserver(() => requestAnimationFrame(() => this.clearStart()));
+      this.cardObserver.observe(this.card);
       this.loop.request();
       xr.offer(this);
     };
@@ -226,6 +223,10 @@ class PanoramaScene {
       pointers.set(e.pointerId, {x: e.clientX, y: e.clientY});
       this.drag = {t: performance.now()};
       this.vel = {yaw: 0, pitch: 0};
+      if (this.facing) {
+        this.facing = null;  // the visitor's own look wins over turning to an opened point
+        this.loop.release("face");
+      }
       this.root.classList.add("is-touched");
       this.loop.hold("drag");
     }, sig);
@@ -320,6 +321,17 @@ class PanoramaScene {
       this.vel.pitch *= k;
       more = true;
     }
+    if (this.facing) {
+      const f = this.facing;
+      const t = Math.min(1, (performance.now() - f.start) / FACE_MS);
+      const k = ease(t);
+      this.yaw = ((f.from.yaw + f.dYaw * k + 540) % 360) - 180;
+      this.pitch = f.from.pitch + (f.to.pitch - f.from.pitch) * k;
+      if (t >= 1) {
+        this.facing = null;
+        this.loop.release("face");
+      }
+    }
     if (this.loop.holds.has("drift")) this.yaw = ((this.yaw + DRIFT * dt + 540) % 360) - 180;
     const dir = direction(this.yaw, this.pitch);
     this.camera.position.set(0, 0, 0);
@@ -386,9 +398,114 @@ class PanoramaScene {
     if (focusWasIn || (view.open && !old.open && this.ctx.interactive && document.activeElement?.closest?.(".hotspots"))) {
       this.card.querySelector(".model3d__close")?.focus({preventScroll: true});
     }
+    const opened = (view.hotspots || []).find((x) => x.id === view.open && x.detail);
+    if (opened && old.open !== view.open) {
+      // once the card has its new size: turn so that it does not cover the point it opened
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        if (!this.abort.signal.aborted && this.view.open === opened.id) this.face(opened);
+      }));
+    }
     this.loop.request();
     xr.changed(this);
     return true;
+  }
+
+  /** The card's box and the free screen above the top bar, in canvas px, and --u. */
+  layout() {
+    const host = this.host.getBoundingClientRect();
+    const card = this.card.getBoundingClientRect();
+    const u = Math.min(window.innerWidth, window.innerHeight) / 135;
+    const top = Math.max(0, (document.querySelector(".topbar")?.getBoundingClientRect().bottom ?? 0) - host.top);
+    const box = {l: card.left - host.left, t: card.top - host.top, r: card.right - host.left, b: card.bottom - host.top};
+    return {box, top, u, reach: u * 7};
+  }
+
+  /** Whether a point at x, y (its label to the right, `labelW` wide) is clear of the card and on screen. */
+  clear(x, y, labelW, {box, top, reach}) {
+    const {width, height} = this.size;
+    const covered = !(x + reach + labelW <= box.l || x - reach >= box.r || y + reach <= box.t || y - reach >= box.b);
+    return !covered && x - reach >= 0 && x + reach + labelW <= width && y - reach >= top && y + reach <= height;
+  }
+
+  /**
+   * The start view (`yaw`, `pitch`) with a hotspot under the card: look a few degrees
+   * down (or up) until every point in sight is clear of it. Not once the visitor has looked.
+   */
+  clearStart() {
+    if (!this.loaded || this.abort.signal.aborted || this.root.classList.contains("is-touched") || this.facing ||
+      this.view.open) return;
+    const lay = this.layout();
+    const seen = [...this.markers.values()].filter((m) => {
+      const p = this.project(m.dir, this.yaw, this.pitch);
+      return p && p.x >= 0 && p.x <= this.size.width && p.y >= 0 && p.y <= this.size.height;
+    });
+    const labelW = (m) => (m.el.querySelector(".hotspot__label")?.offsetWidth || 0) + lay.u * 2;
+    const ok = (pitch) => seen.every((m) => {
+      const p = this.project(m.dir, this.yaw, pitch);
+      return p && this.clear(p.x, p.y, labelW(m), lay);
+    });
+    if (!seen.length || ok(this.pitch)) return;
+    for (let d = 2; d <= 30; d += 2) {
+      for (const pitch of [this.pitch - d, this.pitch + d]) {
+        if (Math.abs(pitch) <= 85 && ok(pitch)) {
+          this.pitch = pitch;
+          this.loop.request();
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * Turn the view (smoothly unless motion is reduced) so that the hotspot's
+   * point and label are clear of the card: above it where the card is wide
+   * (portrait), beside it where it is not. Nothing moves if they are clear.
+   */
+  face(hs) {
+    const marker = this.markers.get(hs.id);
+    if (!this.loaded || !marker) return;
+    const lay = this.layout();
+    const {box, top, reach} = lay;
+    const {width, height} = this.size;
+    const labelW = (marker.el.querySelector(".hotspot__label")?.offsetWidth || 0) + lay.u * 2;
+    const at = this.project(marker.dir, this.yaw, this.pitch);
+    if (at && this.clear(at.x, at.y, labelW, lay)) return;
+    // where the point should be: the middle of the free part of the screen
+    const wide = box.r - box.l > width * 0.6;
+    const tx = wide ? (width - labelW) / 2 : Math.min(width - reach - labelW, (box.r + width - labelW) / 2);
+    const ty = wide ? Math.max(top + reach, (top + box.t) / 2) : Math.max(top + reach, (top + height) / 2);
+    let yaw = Number(hs.yaw) || 0;
+    let pitch = Number(hs.pitch) || 0;
+    for (let i = 0; i < 6; i++) {             // a few steps of "move by the error": exact on the sphere
+      const p = this.project(marker.dir, yaw, pitch);
+      if (!p) break;
+      const perPx = this.fov / height;
+      yaw -= (tx - p.x) * perPx;
+      pitch = Math.max(-85, Math.min(85, pitch + (ty - p.y) * perPx));
+    }
+    const dYaw = ((yaw - this.yaw + 540) % 360) - 180;
+    if (this.ctx.reducedMotion) {
+      this.yaw = ((this.yaw + dYaw + 540) % 360) - 180;
+      this.pitch = pitch;
+      this.loop.request();
+      return;
+    }
+    this.facing = {start: performance.now(), from: {yaw: this.yaw, pitch: this.pitch}, dYaw, to: {pitch}};
+    this.vel = {yaw: 0, pitch: 0};
+    this.loop.hold("face");
+  }
+
+  /** Where a direction lands on the canvas (CSS px) looking at yaw/pitch, or null behind. */
+  project(dir, yaw, pitch) {
+    const cam = this.camera;
+    cam.position.set(0, 0, 0);
+    cam.lookAt(direction(yaw, pitch));
+    cam.updateMatrixWorld();
+    const p = dir.clone().multiplyScalar(10).project(cam);
+    cam.lookAt(direction(this.yaw, this.pitch));
+    cam.updateMatrixWorld();
+    if (p.z >= 1) return null;
+    return {x: (p.x * 0.5 + 0.5) * this.size.width, y: (-p.y * 0.5 + 0.5) * this.size.height};
   }
 
   pause() {
@@ -405,6 +522,7 @@ class PanoramaScene {
     xr.withdraw(this);
     this.loop.stop();
     this.resizeObserver.disconnect();
+    this.cardObserver?.disconnect();
     const video = this.video;
     if (video) {
       try {

@@ -228,6 +228,21 @@ export class ModelStage {
     if (!down) setTimeout(() => this.updateTurning(), IDLE_RESUME_MS + 50);
   }
 
+  /**
+   * A finger is down on a hotspot (`on`) or lifted: the model stops dead under it (the
+   * turn's glide is spent at once, not carried on) and turns again a while after.
+   */
+  hold(on) {
+    this.touched(on);
+    const c = this.controls;
+    if (on && c?.enableDamping) {
+      c.enableDamping = false;
+      c.update();
+      c.enableDamping = true;
+    }
+    this.loop.request();
+  }
+
   /** Something other than the canvas was used (a slider, a hotspot): stop turning a while. */
   nudge() {
     this.touched(false);

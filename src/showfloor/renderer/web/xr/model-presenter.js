@@ -7,7 +7,8 @@
 
 import {config} from "../three/config.js";
 import {DEG, THREE} from "../three/core.js";
-import {Button3D, CanvasPlane, INK, INK_3, ACCENT_2, fontFor, glowTexture, roundRect, textCard} from "./panel.js";
+import {buttonTarget, hotspotMarker} from "./hotspots.js";
+import {Button3D, INK, INK_3, ACCENT_2, textCard} from "./panel.js";
 import {Slider3D} from "./slider.js";
 
 const IDLE_TURN_AFTER = 6;   // s without pointing at anything
@@ -88,7 +89,7 @@ export class ModelPresenter {
     left.add(info.mesh);
     const next = new Button3D({label: view.ui?.next || "Continue", kind: "primary", width: 0.34, height: 0.1, lang});
     next.mesh.position.y = -0.1 - 0.08;
-    this.target(next, {id: "advance", kind: "button", label: next.state.label,
+    buttonTarget(next, {id: "advance", kind: "button", label: next.state.label,
       press: () => this.scene.ctx.send({type: "advance"})});
     left.add(next.mesh);
     this.group.add(left);
@@ -109,7 +110,7 @@ export class ModelPresenter {
       right.add(card.mesh);
       const close = new Button3D({label: this.s("close"), width: 0.26, height: 0.09, lang});
       close.mesh.position.y = -0.1 - 0.07;
-      this.target(close, {id: "hotspot:close", kind: "button", label: close.state.label,
+      buttonTarget(close, {id: "hotspot:close", kind: "button", label: close.state.label,
         press: () => this.scene.ctx.send({type: "act", action: "hotspot", payload: {id: null}})});
       right.add(close.mesh);
       this.group.add(right);
@@ -156,47 +157,10 @@ export class ModelPresenter {
   }
 
   marker(hs, open, lang) {
-    const group = new THREE.Group();
-    const dot = new THREE.Mesh(new THREE.PlaneGeometry(0.07, 0.07), new THREE.MeshBasicMaterial({
-      map: glowTexture(), transparent: true, depthWrite: false, toneMapped: false, color: open ? 0xffffff : 0xffe0c0}));
-    group.add(dot);
-    // the label: a pill that fits its words
-    const size = 34;
-    const measure = document.createElement("canvas").getContext("2d");
-    measure.font = fontFor(lang, size, 700);
-    const wPx = Math.min(700, measure.measureText(hs.label || hs.id).width + 60);
-    let hover = false;
-    const label = new CanvasPlane(wPx / 900, 64 / 900, (g, w, h) => {
-      roundRect(g, 3, 3, w - 6, h - 6, (h - 6) / 2);
-      g.fillStyle = open ? "#ffb76b" : hover ? "#294a7a" : "rgba(9, 19, 38, 0.86)";
-      g.fill();
-      if (hover) {
-        g.lineWidth = 5;
-        g.strokeStyle = "#ffe27a";
-        g.stroke();
-      }
-      g.font = fontFor(lang, size, 700);
-      g.textBaseline = "middle";
-      g.fillStyle = open ? "#0f1e3a" : "#fff6e6";
-      g.fillText(hs.label || hs.id, 30, h / 2 + 1);
-    });
-    label.mesh.position.set(0.04 + label.width / 2, 0, 0);
-    group.add(label.mesh);
-    const target = {id: `hotspot:${hs.id}`, kind: "hotspot", label: hs.label,
-      hover: (on) => {
-        hover = on;
-        label.redraw();
-        dot.scale.setScalar(on ? 1.35 : 1);
-      },
-      press: () => this.scene.toggle(hs.id)};
-    dot.userData.target = target;
-    label.mesh.userData.target = target;
-    this.panels.push(label, {dispose: () => { dot.geometry.dispose(); dot.material.dispose(); }});
-    return {group, dot, label, id: hs.id};
-  }
-
-  target(button, t) {
-    button.mesh.userData.target = {...t, hover: (on) => button.setState({hover: on})};
+    const m = hotspotMarker({hs, lang, open, color: open ? 0xffffff : 0xffe0c0, kind: "hotspot",
+      press: () => this.scene.toggle(hs.id)});
+    this.panels.push(m);
+    return {...m, id: hs.id};
   }
 
   clearPanels() {

@@ -5,7 +5,8 @@
 
 import {DEG, THREE} from "../three/core.js";
 import {panoramaSphere, direction} from "../scenes/panorama.js";
-import {Button3D, CanvasPlane, INK, INK_3, ACCENT_2, fontFor, glowTexture, roundRect, textCard} from "./panel.js";
+import {buttonTarget, hotspotMarker} from "./hotspots.js";
+import {Button3D, INK, INK_3, ACCENT_2, textCard} from "./panel.js";
 
 const MARK_DIST = 3;
 
@@ -52,8 +53,8 @@ export class PanoramaPresenter {
     front.add(card.mesh);
     const next = new Button3D({label: view.ui?.next || "Continue", kind: "primary", width: 0.34, height: 0.1, lang});
     next.mesh.position.set(0, -card.height / 2 - 0.08, 0);
-    next.mesh.userData.target = {id: "advance", kind: "button", label: next.state.label,
-      hover: (on) => next.setState({hover: on}), press: () => this.scene.ctx.send({type: "advance"})};
+    buttonTarget(next, {id: "advance", kind: "button", label: next.state.label,
+      press: () => this.scene.ctx.send({type: "advance"})});
     front.add(next.mesh);
     this.ui.add(front);
     this.front = front;
@@ -73,9 +74,8 @@ export class PanoramaPresenter {
       const close = new Button3D({label: view.ui?.close || (/^zh/.test(lang || "") ? "关闭" : "Close"), width: 0.26,
         height: 0.09, lang});
       close.mesh.position.set(0, -d.height / 2 - 0.07, 0);
-      close.mesh.userData.target = {id: "hotspot:close", kind: "button", label: close.state.label,
-        hover: (on) => close.setState({hover: on}),
-        press: () => this.scene.ctx.send({type: "act", action: "hotspot", payload: {id: null}})};
+      buttonTarget(close, {id: "hotspot:close", kind: "button", label: close.state.label,
+        press: () => this.scene.ctx.send({type: "act", action: "hotspot", payload: {id: null}})});
       g.add(close.mesh);
       this.ui.add(g);
       this.detail = g;
@@ -85,50 +85,14 @@ export class PanoramaPresenter {
   }
 
   marker(hs, lang, open) {
-    const group = new THREE.Group();
-    const s = MARK_DIST / 1.6;   // things 3 m away are drawn larger, to read about the same
-    const dot = new THREE.Mesh(new THREE.PlaneGeometry(0.07 * s, 0.07 * s), new THREE.MeshBasicMaterial({
-      map: glowTexture(), transparent: true, depthWrite: false, depthTest: false, toneMapped: false,
-      color: hs.goto ? 0xc8ffe0 : 0xffffff}));
-    dot.renderOrder = 10;
-    group.add(dot);
-    const size = 34;
-    const measure = document.createElement("canvas").getContext("2d");
-    measure.font = fontFor(lang, size, 700);
-    const wPx = Math.min(700, measure.measureText(hs.label || hs.id).width + 60);
-    let hover = false;
-    const label = new CanvasPlane(wPx / 900, 64 / 900, (g, w, h) => {
-      roundRect(g, 3, 3, w - 6, h - 6, (h - 6) / 2);
-      g.fillStyle = open ? "#ffb76b" : hover ? "#294a7a" : "rgba(9, 19, 38, 0.86)";
-      g.fill();
-      if (hover) {
-        g.lineWidth = 5;
-        g.strokeStyle = "#ffe27a";
-        g.stroke();
-      }
-      g.font = fontFor(lang, size, 700);
-      g.textBaseline = "middle";
-      g.fillStyle = open ? "#0f1e3a" : "#fff6e6";
-      g.fillText(hs.label || hs.id, 30, h / 2 + 1);
-    }, {depthTest: false});
-    label.mesh.renderOrder = 11;
-    label.mesh.scale.setScalar(s);
-    label.mesh.position.set((0.04 + label.width / 2) * s, 0, 0);
-    group.add(label.mesh);
-    const target = {id: `hotspot:${hs.id}`, kind: hs.goto ? "goto" : "hotspot", label: hs.label,
-      hover: (on) => {
-        hover = on;
-        label.redraw();
-        dot.scale.setScalar(on ? 1.35 : 1);
-      },
+    const m = hotspotMarker({hs, lang, open, color: hs.goto ? 0xc8ffe0 : 0xffffff, kind: hs.goto ? "goto" : "hotspot",
+      scale: MARK_DIST / 1.6, onTop: true,   // things 3 m away are drawn larger, to read about the same
       press: () => {
         const close = this.scene.view.open === hs.id && !hs.goto;
         this.scene.ctx.send({type: "act", action: "hotspot", payload: {id: close ? null : hs.id}});
-      }};
-    dot.userData.target = target;
-    label.mesh.userData.target = target;
-    this.panels.push(label, {dispose: () => { dot.geometry.dispose(); dot.material.dispose(); }});
-    return {group, dot, label};
+      }});
+    this.panels.push(m);
+    return m;
   }
 
   targets() {
