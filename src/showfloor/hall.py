@@ -7,7 +7,9 @@ the database has none, enrols each station in ``EXHIBIT/stations/*.yaml``
 with a fresh one-time code (only the first time: identities are kept in the
 data folder), and keeps every process running: a station that asks for a
 restart (exit status 75, the hub's ``restart`` command) or stops
-unexpectedly is started again.
+unexpectedly is started again. It prints one address per surface of each
+station. Ctrl+C (or ``SIGTERM``) stops the stations, then the hub — each in
+its own process group, so the order is the hall's — and the hall exits 0.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +30,7 @@ import httpx
 from showfloor.errors import ShowfloorError
 from showfloor.hub import db as hubdb
 from showfloor.hub import enrolment, users
-from showfloor.station.profile import load_profile
+from showfloor.station.profile import Surface, load_profile
 
 RESTART = 75
 #: a process that keeps failing faster than this is given up on
@@ -46,8 +49,11 @@ class Child:
     def start(self) -> None:
         self.starts = [t for t in self.starts if time.monotonic() - t < CRASH_WINDOW]
         self.starts.append(time.monotonic())
+        # a process group of its own: Ctrl+C in the terminal reaches the hall only, which
+        # then stops the stations before the hub (a station whose hub went first would
+        # say so while stopping)
         self.proc = subprocess.Popen([sys.executable, "-m", "showfloor", *self.args],
-                                     stdout=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, process_group=0)
 
 
 def _local_zone() -> str:
@@ -77,6 +83,11 @@ def _wait_up(url: str, child: Child, seconds: float = 60) -> None:
     raise ShowfloorError(f"{child.name} did not answer on {url} within {seconds:g} s")
 
 
+def surface_lines(station: str, url: str, surfaces: Sequence[Surface]) -> list[str]:
+    """One line per surface of a station: its id, what it is for, and the page to open."""
+    return [f"  {station:<20} {s.id:<10} {s.role:<8} {url}?surface={s.id}" for s in surfaces]
+
+
 def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
         hall_name: str = "Demo hall") -> None:
     """Run the hall until interrupted."""
@@ -104,7 +115,8 @@ def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
     hub.start()
     children = [hub]
     try:
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        for signum in (signal.SIGTERM, signal.SIGHUP):  # the terminal closed: stop too
+            signal.signal(signum, signal.default_int_handler)
         _wait_up(hub_url, hub)
         lines = []
         for i, path in enumerate(profiles, start=1):
@@ -127,16 +139,14 @@ def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
             # the code is spent once it has enrolled: a restart must not reuse it
             child.args = base
             children.append(child)
-            surfaces = ", ".join(f"{url}?surface={s.id}" for s in profile.surfaces) \
-                if len(profile.surfaces) > 1 else url
-            lines.append(f"  {profile.station.id:<20} {surfaces}")
+            lines += surface_lines(profile.station.id, url, profile.surfaces)
         for child in children[1:]:
             _wait_up(child.url.replace(shown, "127.0.0.1").rstrip("/"), child)
         db.dispose()
         secret = password_file.read_text().strip() if password_file.exists() else "(yours)"
         print(f"\nshowfloor hall '{hall_name}': a hub and {len(children) - 1} stations, "
               "enrolled and live\n", flush=True)
-        print(f"  dashboard            {hub.url}   (user admin, password {secret})")
+        print(f"  {'dashboard':<41}{hub.url}   (user admin, password {secret})")
         print("\n".join(lines))
         print(f"\n  data: {data}   stop: Ctrl+C\n", flush=True)
         _supervise(children)
@@ -152,8 +162,8 @@ def _supervise(children: list[Child]) -> None:
 
     # a flag, not an exception: a signal must not land between starting a child and
     # remembering it
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
     while not stopping:
         time.sleep(0.2)
         for child in children:
@@ -174,12 +184,15 @@ def _supervise(children: list[Child]) -> None:
 
 
 def _stop(children: list[Child]) -> None:
-    for child in reversed(children):
-        if child.proc is not None and child.proc.poll() is None:
-            child.proc.send_signal(signal.SIGTERM)
-    for child in reversed(children):
-        if child.proc is not None:
-            try:
-                child.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.proc.kill()
+    """Stop the stations, then the hub (so no station asks a hub that is gone)."""
+    for group in (children[1:], children[:1]):
+        for child in group:
+            if child.proc is not None and child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+        for child in group:
+            if child.proc is not None:
+                try:
+                    child.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.proc.kill()
+                    child.proc.wait()

@@ -41,21 +41,35 @@ def free_run(n: int) -> int:
     return free_port()
 
 
-def test_the_demo_hall_comes_up_enrolled_and_live(tmp_path: Path) -> None:
+def start_hall(data: Path, *, new_session: bool = False) -> tuple[subprocess.Popen[str], int, str]:
+    """``showfloor hall`` on the demo, on a free run of ports, data in ``data``.
+
+    Returns the process, its first port and what it printed up to "stop: Ctrl+C"
+    (or all it printed before it gave up or 120 s passed). ``new_session`` puts it in
+    a process group of its own, as a terminal's foreground job, so that Ctrl+C can
+    be sent to the group.
+    """
     port = free_run(len(list((DEMO / "stations").glob("*.yaml"))) + 1)
-    data = tmp_path / "hall"
     proc = subprocess.Popen([sys.executable, "-m", "showfloor", "hall", str(DEMO), "--port",
                              str(port), "--data", str(data)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env={**os.environ})
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ},
+                            start_new_session=new_session)
+    assert proc.stdout is not None
+    out = ""
+    deadline = time.monotonic() + 120
+    while "stop: Ctrl+C" not in out and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        out += line
+    return proc, port, out
+
+
+def test_the_demo_hall_comes_up_enrolled_and_live(tmp_path: Path) -> None:
+    data = tmp_path / "hall"
+    proc, port, out = start_hall(data)
+    deadline = time.monotonic() + 120
     try:
-        assert proc.stdout is not None
-        out = ""
-        deadline = time.monotonic() + 120
-        while "stop: Ctrl+C" not in out and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            out += line
         assert "enrolled and live" in out, out
         password = re.search(r"user admin, password (\S+)\)", out)
         assert password is not None

@@ -151,8 +151,10 @@ def router(state: HubState) -> APIRouter:
         try:
             while not got and time.monotonic() < deadline:
                 await notifier.wait(sid, deadline - time.monotonic())
-                # a newer poll of this station, or nobody left to answer: take nothing
-                if not notifier.current(sid, ticket) or await request.is_disconnected():
+                # a newer poll of this station, nobody left to answer, or the hub is
+                # stopping: take nothing
+                if notifier.closing or not notifier.current(sid, ticket) or \
+                        await request.is_disconnected():
                     break
                 got = await off_loop(again)
         finally:

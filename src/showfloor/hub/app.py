@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from showfloor import __version__, fleet
@@ -17,6 +18,9 @@ from showfloor.hub import api
 from showfloor.hub import db as t
 from showfloor.hub.settings import HubSettings
 from showfloor.hub.state import HubState
+
+#: the hub's icon: the same drawing as the station page's
+FAVICON = Path(__file__).resolve().parent.parent / "renderer" / "web" / "favicon.svg"
 
 
 class _HubTime:
@@ -111,6 +115,13 @@ def create_app(settings: HubSettings | None = None, *, migrate: bool = True) -> 
             conn.exec_driver_sql("SELECT 1")
         return {"ok": True, "version": __version__, "time": time.time(),
                 "backend": db.url.get_backend_name()}
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    @app.get("/favicon.svg", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """showfloor's mark (the station page's): browsers ask for it on every page."""
+        return FileResponse(FAVICON, media_type="image/svg+xml",
+                            headers={"Cache-Control": "max-age=86400"})
 
     try:
         from showfloor.hub.dashboard import mount

@@ -166,6 +166,8 @@ class Notifier:
         #: (monotonic time, largest command id seen then), newest last
         self._seen: deque[tuple[float, int]] = deque()
         self._task: asyncio.Task[None] | None = None
+        #: the hub is stopping: every poll is answered now and none is held any more
+        self.closing = False
 
     def _max_id(self) -> int:
         with self.db.read() as conn:
@@ -216,6 +218,18 @@ class Notifier:
             for _, sid in rows:
                 self.wake(sid)
 
+    def close(self) -> None:
+        """The hub is stopping: answer every poll held here now, and hold no new one.
+
+        The server waits for every open request before it stops, and a long poll
+        would otherwise keep it waiting up to its whole hold (25 s) — until the
+        server gives up and cancels the request with a traceback.
+        """
+        self.closing = True
+        for waiters in self._waiters.values():
+            for ev in waiters:
+                ev.set()
+
     def wake(self, station_id: str) -> None:
         """Wake this process's polls for a station at once (a command made here)."""
         for ev in self._waiters.get(station_id, ()):
@@ -243,6 +257,8 @@ class Notifier:
             del self._newest[station_id]
 
     async def wait(self, station_id: str, timeout: float) -> None:
+        if self.closing:
+            return
         ev = asyncio.Event()
         self._waiters.setdefault(station_id, set()).add(ev)
         try:

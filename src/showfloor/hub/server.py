@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import socket
 
 import uvicorn
 
 from showfloor.hub.app import create_app
 from showfloor.hub.fastpath import HeartbeatFastPath
 from showfloor.hub.settings import HubSettings
+from showfloor.hub.state import HubState
 from showfloor.net import bind
 
 DEFAULT_PORT = 8800
@@ -34,6 +36,24 @@ def quiet_gc() -> None:
     gc.set_threshold(young, middle, 1_000_000)  # the oldest: never by itself
 
 
+class HubServer(uvicorn.Server):
+    """uvicorn, answering the stations' long polls as soon as it is told to stop.
+
+    uvicorn waits for every open request before it stops; a held poll would
+    keep it waiting until its graceful timeout, then be cancelled with a
+    traceback ("Cancel N running task(s)"). Answered at once (no commands),
+    the polls finish and Ctrl+C stops the hub in a moment, quietly.
+    """
+
+    def __init__(self, config: uvicorn.Config, state: HubState) -> None:
+        super().__init__(config)
+        self.hub = state
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.hub.notifier.close()
+        await super().shutdown(sockets)
+
+
 def serve(settings: HubSettings, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
           log_level: str = "warning") -> None:
     """Run a hub until interrupted."""
@@ -51,6 +71,6 @@ def serve(settings: HubSettings, *, host: str = "127.0.0.1", port: int = DEFAULT
                             loop="uvloop", http="httptools",
                             timeout_graceful_shutdown=3, backlog=2048,
                             limit_concurrency=10000)
-    server = uvicorn.Server(config)
+    server = HubServer(config, app.state.hub)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import sys
 import webbrowser
 from pathlib import Path
@@ -95,6 +96,31 @@ async def _watch(station: Station, root: Path) -> None:
 EXIT_RESTART = 75
 
 
+class StationServer(uvicorn.Server):
+    """uvicorn, leaving the hub first when it is told to stop.
+
+    The uplink goes before the pages: its long poll and uploads end at once, so
+    a station stopping together with its hub (Ctrl+C on ``showfloor hall``)
+    never asks a hub that is gone, and nothing waits for uvicorn's graceful
+    timeout.
+    """
+
+    def __init__(self, config: uvicorn.Config, station: Station) -> None:
+        super().__init__(config)
+        self.station = station
+        self._uplink_stopped = False
+
+    async def stop_uplink(self) -> None:
+        uplink = self.station.uplink
+        if uplink is not None and not self._uplink_stopped:
+            self._uplink_stopped = True
+            await uplink.stop()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.stop_uplink()
+        await super().shutdown(sockets)
+
+
 def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "127.0.0.1",
           port: int = DEFAULT_PORT, data: Path | None = None, open_browser: bool = False,
           preview: bool = False, log_level: str = "warning", seed: int | None = None,
@@ -114,11 +140,12 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
     app = create_app(station)
     shown = "localhost" if host in ("127.0.0.1", "::1", "0.0.0.0") else host
     url = f"http://{shown}:{port}/"
-    surfaces = ", ".join(f"{url}?surface={s.id} ({s.role})" for s in profile.surfaces)
     print(f"showfloor {'preview' if preview else 'station'} '{profile.station.id}' showing "
           f"{station.exhibit.id}: {url}", flush=True)
     if len(profile.surfaces) > 1:
-        print(f"surfaces: {surfaces}", flush=True)
+        # the bare address shows a page that links to each of them
+        for s in profile.surfaces:
+            print(f"  {s.id:<10} {s.role:<8} {url}?surface={s.id}", flush=True)
     if open_browser:
         webbrowser.open(url)
     if ident is not None:
@@ -127,7 +154,7 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", ws="websockets-sansio",
                             loop="asyncio", http="h11",
                             ws_max_size=64 * 1024, timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
+    server = StationServer(config, station)
     status = 0
 
     def restart() -> None:
@@ -147,8 +174,7 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
         try:
             await server.serve(sockets=[sock])
         finally:
-            if uplink is not None:
-                await uplink.stop()
+            await server.stop_uplink()
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

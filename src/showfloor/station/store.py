@@ -44,11 +44,21 @@ CREATE INDEX IF NOT EXISTS events_session ON events (session);
 CREATE INDEX IF NOT EXISTS events_upload ON events (uploaded) WHERE uploaded = 0;
 CREATE INDEX IF NOT EXISTS events_kind ON events (kind, wall);
 CREATE TABLE IF NOT EXISTS boots (
-    boot     TEXT PRIMARY KEY,
+    boot     TEXT PRIMARY KEY,          -- one row per station process start
     started  REAL NOT NULL,
+    exhibit  TEXT NOT NULL,             -- the exhibit it runs: the one it started with,
+    version  TEXT NOT NULL,             -- then the one each reload brought
+    path     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS loads (      -- every exhibit a boot ran: its start, then each reload
+    boot     TEXT NOT NULL,
+    n        INTEGER NOT NULL,          -- 1: the start, 2: the first reload, ...
+    at       REAL NOT NULL,             -- Unix time
+    seq      INTEGER NOT NULL,          -- the engine events after this number are this exhibit's
     exhibit  TEXT NOT NULL,
     version  TEXT NOT NULL,
-    path     TEXT NOT NULL
+    path     TEXT NOT NULL,
+    PRIMARY KEY (boot, n)
 );
 """
 
@@ -66,6 +76,7 @@ class EventStore:
         self.boot = uuid.uuid4().hex[:12]
         self._queue: queue.Queue[Any] = queue.Queue()
         self._station_seq = 0
+        self._loads = 0
         self.written = 0
         #: failed commits so far, and the last reason (a full disk, say); the events
         #: stay queued in memory and are written once the disk takes them again
@@ -89,9 +100,15 @@ class EventStore:
         con.execute("PRAGMA synchronous=FULL")
         return con
 
-    def register_boot(self, exhibit: str, version: str, path: str) -> None:
-        self._queue.put(("boot", (self.boot, time.time(), exhibit, version, path)))
+    def register_boot(self, exhibit: str, version: str, path: str, seq: int = 0) -> None:
+        """Record the exhibit this boot runs: at the start, and again after every reload.
+
+        ``seq`` is the engine's last event number before it (0 at the start).
+        """
+        self._loads += 1
         self._idle.clear()
+        self._queue.put(("boot", (self.boot, time.time(), exhibit, version, path, seq,
+                                  self._loads)))
 
     def add(self, event: Event, source: str = "engine") -> None:
         """Queue an engine event (the caller never waits for the disk)."""
@@ -146,8 +163,13 @@ class EventStore:
                 boots = [b[1] for b in held if b is not _STOP and b[0] == "boot"]
                 try:
                     con.execute("BEGIN IMMEDIATE")
-                    if boots:
-                        con.executemany("INSERT OR IGNORE INTO boots VALUES (?,?,?,?,?)", boots)
+                    for boot, at, exhibit, version, path, seq, n in boots:
+                        con.execute("INSERT OR IGNORE INTO boots VALUES (?,?,?,?,?)",
+                                    (boot, at, exhibit, version, path))
+                        con.execute("UPDATE boots SET exhibit = ?, version = ?, path = ? "
+                                    "WHERE boot = ?", (exhibit, version, path, boot))
+                        con.execute("INSERT OR IGNORE INTO loads VALUES (?,?,?,?,?,?,?)",
+                                    (boot, n, at, seq, exhibit, version, path))
                     if rows:
                         con.executemany(
                             "INSERT OR IGNORE INTO events (id, boot, source, seq, t, wall, kind,"
@@ -203,11 +225,30 @@ class EventStore:
 
 
 def boots(path: str | Path) -> list[dict[str, Any]]:
-    """The station process starts recorded in a log, oldest first."""
+    """The station process starts recorded in a log, oldest first.
+
+    Each: ``boot``, ``started``, the ``exhibit``, ``version`` and ``path`` it runs
+    (or ran last: a reload changes them), and ``loads``, every exhibit it ran in
+    order — ``{at, seq, exhibit, version, path}``, the start first, then each
+    reload; its engine events after ``seq`` are that exhibit's.
+    """
     con = sqlite3.connect(path)
     con.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in con.execute("SELECT * FROM boots ORDER BY started")]
+        found = [dict(r) for r in con.execute("SELECT * FROM boots ORDER BY started")]
+        loads: dict[str, list[dict[str, Any]]] = {}
+        has_loads = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                "name = 'loads'").fetchone() is not None
+        if has_loads:  # a log written before reloads were recorded has none
+            for r in con.execute("SELECT boot, at, seq, exhibit, version, path FROM loads "
+                                 "ORDER BY boot, n"):
+                load = dict(r)
+                loads.setdefault(load.pop("boot"), []).append(load)
+        for b in found:
+            b["loads"] = loads.get(b["boot"]) or [
+                {"at": b["started"], "seq": 0, "exhibit": b["exhibit"],
+                 "version": b["version"], "path": b["path"]}]
+        return found
     finally:
         con.close()
 
