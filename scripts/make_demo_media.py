@@ -45,9 +45,7 @@ MEDIA = EXHIBIT / "media"
 W, H = 1920, 1080
 SS = 2  # supersampling factor for anti-aliased edges
 GLOW_DIV = 8  # glows are drawn at 1/8 size, blurred, and scaled up (cheap + smooth)
-PALETTE_COLORS = 256
-DITHERED_MAX_BYTES = 200_000
-MAX_IMAGE_BYTES = 300_000
+MAX_IMAGE_BYTES = 1_500_000  # per picture; the touch budget is 8 MB
 
 # Calm palette: deep navy / teal backgrounds, warm accents.
 NAVY = (16, 30, 56)
@@ -177,17 +175,14 @@ class Canvas:
                   color, blur, alpha)
 
     def save(self, path: Path) -> int:
+        """Write the picture as a full-colour (RGB) PNG; the same bytes on every run."""
         from PIL import Image
 
         out = self.img.resize((W, H), Image.LANCZOS)
-        palette = out.quantize(colors=PALETTE_COLORS, method=Image.Quantize.MEDIANCUT)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Dithered (smoothest gradients) when that stays small, else plain palette.
-        for q in (out.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG), palette):
-            q.save(path, format="PNG", optimize=True)
-            size = path.stat().st_size
-            if size <= DITHERED_MAX_BYTES:
-                break
+        # full colour: a 256-colour palette shows bands in the soft glows at full size
+        out.save(path, format="PNG", optimize=True)
+        size = path.stat().st_size
         if size > MAX_IMAGE_BYTES:
             raise SystemExit(f"error: {path.name} is {size} bytes, over {MAX_IMAGE_BYTES}")
         return size

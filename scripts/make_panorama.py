@@ -177,9 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     pixels = draw()
     im = Image.fromarray(pixels, "RGB")
-    # 256 colours, dithered so the sky's gradients do not band
-    palette = im.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
-    im = im.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG)
+    # full colour: a 256-colour palette bands the sky's gradients (and is no smaller here)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     im.save(args.out, optimize=True)
     print(f"{args.out.name}: {W}×{H}, {args.out.stat().st_size / 1024:.0f} KB")

@@ -36,6 +36,37 @@ def cli() -> Cli:
     return run_cli
 
 
+def huge_exhibit(folder: Path, width: int = 20000, height: int = 20000) -> Path:
+    """A copy of the corpus base whose attract picture is a real ``width``×``height`` PNG.
+
+    The PNG is one colour, 1 bit a pixel, written row by row through zlib: a
+    20000×20000 picture is about 50 KB on disk and a second to make, so it is
+    made here rather than kept in the corpus (whose folders stay under 20 KB).
+    """
+    import struct
+    import zlib
+
+    shutil.copytree(CORPUS / "_valid", folder)
+    text = (folder / "exhibit.yaml").read_text("utf-8")
+    (folder / "exhibit.yaml").write_text(
+        text.replace("{image: media/pic.png, duration: 6}", "{image: media/huge.png, duration: 6}",
+                     1), "utf-8")
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    z = zlib.compressobj(9)
+    row = bytes(1 + (width + 7) // 8)  # filter byte 0, then the pixels
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    with (folder / "media" / "huge.png").open("wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)))
+        f.write(chunk(b"IDAT", idat))
+        f.write(chunk(b"IEND", b""))
+    return folder
+
+
 def keep_for_docs(shot: Path, name: str) -> None:
     """Copy a screenshot to ``docs/screenshots/NAME.png``, only with SHOWFLOOR_UPDATE_SCREENSHOTS=1.
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import CORPUS, Cli
+from conftest import CORPUS, Cli, huge_exhibit
 from showfloor import __version__
 from showfloor.cli import app
 from showfloor.content.scaffold import scaffold
@@ -123,6 +123,41 @@ def test_simulate_a_broken_exhibit(cli: Cli) -> None:
 def test_simulate_an_exhibit_that_does_not_load(cli: Cli) -> None:
     result = cli("simulate", CORPUS / "yaml-tab-indent", "-n", "5")
     plain_failure(result, "exhibit.yaml:27:1", "indent with spaces", "1 error(s)")
+
+
+HUGE_PICTURE = "exhibit.yaml:20:17: error: image 'media/huge.png' is 20000×20000 pixels"
+
+
+@pytest.fixture(scope="module")
+def huge(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An exhibit whose attract picture is a real 20000×20000 PNG (about 50 KB)."""
+    return huge_exhibit(tmp_path_factory.mktemp("cli-huge") / "exhibit")
+
+
+def test_check_a_huge_picture(cli: Cli, huge: Path) -> None:
+    result = cli("check", huge)
+    assert result.returncode == 1, result.stdout + result.stderr  # not 70: a content error
+    said = plain_failure(result, HUGE_PICTURE, "1 error(s)")
+    assert "Decompression" not in said
+
+
+def test_simulate_and_station_refuse_a_huge_picture_at_its_line(cli: Cli, huge: Path,
+                                                               tmp_path: Path) -> None:
+    for args in (["simulate", huge, "-n", "3"],
+                 ["station", huge, "--port", str(_free_port()), "--data", tmp_path]):
+        result = cli(*args)
+        assert result.returncode == 2, result.stdout + result.stderr  # as with any error
+        said = plain_failure(result, HUGE_PICTURE, "has 1 error(s)")
+        assert "Decompression" not in said
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 # -- replay --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,12 @@ import pytest
 import yaml
 
 from conftest import CORPUS, DEMO, Cli
+from showfloor.content._yaml import YamlProblem, parse
+from showfloor.content.gltf import GltfError, why_unreadable
+from showfloor.content.gltf import inspect as inspect_model
 from showfloor.content.lint import check
-from showfloor.content.load import Loaded, Pos, load
+from showfloor.content.load import Loaded, Pos, load, plain_path
+from showfloor.content.problems import Problem
 from showfloor.content.schema import exhibit_schema, scene_list_schema
 from showfloor.content.texts import iter_texts
 from showfloor.errors import ContentError
@@ -185,6 +190,221 @@ def test_an_explicit_text_id_wins(exhibit: Path) -> None:
     ids = [t.id for t in iter_texts(report.exhibit)]
     assert "party-refuse" in ids
     assert "party.choices.say_no.label" not in ids
+
+
+# -- every mistake at once --------------------------------------------------------
+
+def edit(root: Path, old: str, new: str, name: str = "exhibit.yaml") -> None:
+    text = (root / name).read_text("utf-8")
+    assert old in text, old
+    (root / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def said(problems: list[Problem]) -> list[str]:
+    return [f"{p.where()}: {p.severity}: {p.message}" for p in problems]
+
+
+def test_mistakes_in_three_files_come_back_from_one_run() -> None:
+    """A YAML error, a missing picture and an unknown key, in three files: all three, and
+    nothing about links into the unreadable file (intro → party)."""
+    report = check(CORPUS / "three-files-three-mistakes")
+    assert [(p.file, p.line, p.code) for p in report.errors] == [
+        ("exhibit.yaml", 4, "unknown-key"),
+        ("scenes/10-intro.yaml", 4, "missing-asset"),
+        ("scenes/20-story.yaml", 11, "yaml-syntax")], said(report.problems)
+    assert report.exhibit is None and report.loaded is not None
+    loaded = report.loaded
+    assert loaded.partial is not None and not loaded.complete
+    assert loaded.unreadable == ["scenes/20-story.yaml"]
+    assert {"party", "quiz", "ending"} <= loaded.unchecked_ids  # read from its text
+
+
+def test_an_unreadable_exhibit_yaml_still_lets_scene_files_be_checked(exhibit: Path) -> None:
+    edit(exhibit, "idle: {timeout: 60, countdown: 15}", "idle: {timeout: 60, countdown: 15")
+    scene_file(exhibit, "10-x.yaml", EXTRA.replace("  body:", "  bdoy:"))
+    report = check(exhibit)
+    assert said(report.errors) == [
+        "exhibit.yaml:11:7: error: the '{' here is not closed, or a ',' is missing",
+        "scenes/10-x.yaml:3:3: error: unknown key 'bdoy'"]
+
+
+def test_links_to_a_scene_with_a_mistake_are_not_reported_missing(exhibit: Path) -> None:
+    edit(exhibit, "    type: story\n", "    type: story\n    colour: red\n    image: 5\n")
+    report = check(exhibit)
+    assert [p.code for p in report.errors] == ["unknown-key", "schema"], said(report.problems)
+    assert report.loaded is not None and report.loaded.unchecked_ids == {"party"}
+
+
+def test_a_scene_whose_only_mistake_is_an_unknown_key_is_still_linted(exhibit: Path) -> None:
+    edit(exhibit, "    type: story\n", "    type: story\n    colour: red\n")
+    edit(exhibit, "        goto: quiz\n", "        goto: quizz\n")
+    report = check(exhibit)
+    assert said(report.errors) == [
+        "exhibit.yaml:30:5: error: unknown key 'colour'",
+        "exhibit.yaml:36:15: error: scene 'party' goes to 'quizz', which does not exist"]
+
+
+def test_a_faulty_setting_does_not_flood_what_depends_on_it(exhibit: Path) -> None:
+    """'variables' and 'sources' with a mistake: said once, not at every use."""
+    edit(exhibit, "score: {type: int, default: 0}", "score: {type: integer, default: 0}")
+    edit(exhibit, "    url: https://www.who.int/", "    url: www.who.int")
+    edit(exhibit, "start: intro", "start: Intro Scene")
+    edit(exhibit, "    body: {zh-CN: 你好, en: Hello}\n", "    body: {zh-CN: 你好}\n")
+    report = check(exhibit)
+    assert [(p.line, p.code) for p in report.errors] == [
+        (10, "schema"), (13, "schema"), (15, "schema"), (25, "translation")], \
+        said(report.problems)
+    assert report.loaded is not None
+    assert report.loaded.unchecked == {"sources", "start", "variables"}
+
+
+def test_a_faulty_language_does_not_hide_the_rest(exhibit: Path) -> None:
+    edit(exhibit, "languages: [zh-CN, en]", "languages: [zh-CN, English]")
+    edit(exhibit, "default_language: zh-CN", "default_language: English")
+    edit(exhibit, "image: {src: media/pic.png,", "image: {src: media/pics.png,")
+    report = check(exhibit)
+    assert said(report.problems) == [
+        "exhibit.yaml:5:20: error: the 2nd language: 'English' is not a valid value",
+        "exhibit.yaml:6:19: error: 'default_language': 'English' is not a valid value",
+        "exhibit.yaml:24:18: error: image file 'media/pics.png' does not exist"]
+
+
+def test_a_binary_scenes_file_hides_no_other_mistake_and_adds_none(exhibit: Path) -> None:
+    text = (exhibit / "exhibit.yaml").read_text("utf-8")
+    (exhibit / "exhibit.yaml").write_text(text[: text.index("  - id: ending")], "utf-8")
+    (exhibit / "scenes").mkdir()
+    (exhibit / "scenes" / "90-end.yaml").write_bytes(b"\x00\x01 not text")
+    edit(exhibit, "image: {src: media/pic.png,", "image: {src: media/pics.png,")
+    report = check(exhibit)
+    assert [(p.file, p.code) for p in report.errors] == [
+        ("exhibit.yaml", "missing-asset"), ("scenes/90-end.yaml", "yaml-binary")]
+
+
+# -- the shape of a scenes file ----------------------------------------------------
+
+def test_scenes_keyed_by_id_are_named_as_such_and_still_checked(exhibit: Path) -> None:
+    scene_file(exhibit, "10-keyed.yaml", "# more scenes\n\nextra:\n  type: media\n"
+               "  body: {zh-CN: 额外, en: Extra}\n  next: endig\n")
+    report = check(exhibit)
+    assert said(report.errors) == [
+        "scenes/10-keyed.yaml:3:1: error: this file maps scene ids to scenes ('extra: …'), "
+        "but a scenes file holds a list of scenes, each with its id inside",
+        "scenes/10-keyed.yaml:6:9: error: scene 'extra' goes to 'endig', which does not exist"]
+    assert report.errors[0].hint == ("write '- id: extra' instead of 'extra:', with the "
+                                     "scene's keys indented under it")
+
+
+def test_a_scenes_file_of_text_is_reported_where_the_text_starts(exhibit: Path) -> None:
+    scene_file(exhibit, "10-x.yaml", "# notes\n\nthe ending goes here\n")
+    problems = [p for p in load(exhibit).problems if p.file == "scenes/10-x.yaml"]
+    assert said(problems) == ["scenes/10-x.yaml:3:1: error: scenes/10-x.yaml must hold a "
+                              "list of scenes, not a text"]
+
+
+# -- keys indented into a text -------------------------------------------------------
+
+def test_a_required_key_indented_into_a_text_is_one_mistake(exhibit: Path) -> None:
+    edit(exhibit, "    body: {zh-CN: 你好, en: Hello}\n    source: who\n    next: party\n",
+         "    body:\n      zh-CN: 你好\n      en: Hello\n      next: party\n    source: who\n")
+    edit(exhibit, "        label: {zh-CN: 好吧, en: Okay}\n        goto: quiz\n",
+         "        label:\n          zh-CN: 好吧\n          en: Okay\n          goto: quiz\n")
+    report = check(exhibit)
+    assert said(report.problems) == [
+        "exhibit.yaml:28:7: error: 'next' is inside 'body', so it reads as a language: it is "
+        "probably indented one level too deep",
+        "exhibit.yaml:42:11: error: 'goto' is inside 'label', so it reads as a language: it "
+        "is probably indented one level too deep"]
+    assert report.problems[1].hint == ("'goto' is a key of this choice: move it left, to "
+                                       "line up with 'label'")
+
+
+def test_a_language_named_like_a_key_is_not_misread(exhibit: Path) -> None:
+    """Only keys that are not the exhibit's languages are taken for misplaced keys."""
+    edit(exhibit, "languages: [zh-CN, en]", "languages: [zh-CN, en, set]")
+    edit(exhibit, "call: {zh-CN: 触摸开始, en: Touch to start}",
+         "call: {zh-CN: 触摸开始, en: Touch to start, set: Touch}")
+    assert not [p for p in load(exhibit).problems if p.code == "indentation"]
+
+
+# -- plain words -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("path", "words"), [
+    (("questions", 3, "choices", 0, "text"), "'text' of the 4th question's 1st choice"),
+    (("questions", 3, "choices", 0), "the 4th question's 1st choice"),
+    (("questions", 0, "choices", 1, "text", "en"), "the en 'text' of the 1st question's "
+     "2nd choice"),
+    (("idle", "timeout"), "'timeout' of 'idle'"),
+    (("sources", 10, "url"), "'url' of the 11th source"),
+    (("next", 1, "goto"), "'goto' of the 2nd branch"),
+    (("variables", "score", "type"), "'type' of the variable 'score'"),
+    (("messages", 21), "the 22nd message"),
+    (("version",), "'version'"),
+])
+def test_places_are_said_in_words(path: tuple[str | int, ...], words: str) -> None:
+    assert plain_path(path, ["zh-CN", "en"]) == words
+
+
+def test_no_pydantic_or_parser_words_reach_the_corpus_reports() -> None:
+    jargon = ("input should", "instance of", "block mapping", "plain scalar", "simple key",
+              "expected <", "did not find expected", "while parsing", "while scanning",
+              "validation error", "type=")
+    for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
+        for p in check(folder).problems:
+            text = str(p).lower()
+            assert not any(j in text for j in jargon), p
+            # a dotted place (questions.3.choices.0.text); text ids ('quiz.questions.q1.prompt',
+            # documented in docs/format.md) are names, not places
+            unquoted = re.sub(r"'[^']*'", "", p.message)
+            assert not re.search(r"\b[a-z_]+\.\d+\.[a-z_]+\b", unquoted), p
+
+
+@pytest.mark.parametrize(("text", "where", "message", "hint"), [
+    ("a:\n  b: 1\n   c: 2\n", (3, 4), "this line is indented more than the line above it",
+     "line it up"),
+    ("a:\n  b 1\n  c: 2\n", (2, 3), "'b 1' has no ':' after its key", "'key: value'"),
+    ("a:\n  b: 1\n c: 2\n", (3, 2), "not indented like the lines around it", "spaces"),
+    ("a: 1\nb\nc: 2\n", (2, 1), "this line has no ':' after its key", "'key: value'"),
+    ("a: Score: 5\n", (1, 9), "holds ': ' (a colon and a space)", 'a: "Score: 5"'),
+    ("a: \"hello\nb: 2\n", (1, 4), "a quote opens here and is never closed", "same quote"),
+    ("a: 'it's here'\n", (1, 8), "goes on after its closing quote", 'a: "it\'s here"'),
+    ("a: {en: x, zh: y\nb: 2\n", (1, 4), "the '{' here is not closed", "'}'"),
+    ("a: {en: Score {x}}\n", (1, 15), "starts a new block here", "must be quoted"),
+    ("a:\n\tb: 1\n", (2, 1), "a tab is used to indent this line", "spaces, not tabs"),
+    ("a: @home\n", (1, 4), "a value cannot start with '@'", '"@home"'),
+    ("a: *bold* text\n", (1, 4), "text cannot start with '*'", "quotes"),
+    ("a: {score} points\n", (1, 12), "text that starts with '{' is read as a mapping",
+     'a: "{score} points"'),
+    ("a:\n  - x\n  b: 1\n", (3, 3), "not indented like the lines around it", "'- '"),
+    ("a: 1\n- b\n", (2, 1), "a list item ('- ') stands where a key was expected", "indent"),
+    ("a: - b\n", (1, 4), "a list cannot start on the same line as its key", "own line"),
+    ("a: 1\n---\nb: 2\n", (2, 1), "ends the document here", "one document"),
+    ("a: \x07\n", (1, 4), "invisible control character", "delete it"),
+])
+def test_yaml_mistakes_are_said_in_plain_words(text: str, where: tuple[int, int],
+                                               message: str, hint: str) -> None:
+    with pytest.raises(YamlProblem) as info:
+        parse(text)
+    err = info.value
+    assert (err.line, err.column) == where, err.message
+    assert message in err.message
+    assert err.hint is not None and hint in err.hint
+    assert "YAML:" not in err.message
+
+
+@pytest.mark.parametrize(("data", "what", "hint"), [
+    (b"", "the file is empty (0 bytes)", "copy the file again"),
+    (b"Kaydara FBX Binary  \x00", "not a glTF binary file", "renamed to .glb"),
+    (b"glTF\x02\x00\x00\x00\x00\x10\x00\x00JSON", "cut off: it is 16 bytes but says it "
+     "holds 4,096", "copy or download it again"),
+])
+def test_a_broken_model_file_is_explained(tmp_path: Path, data: bytes, what: str,
+                                          hint: str) -> None:
+    f = tmp_path / "organ.glb"
+    f.write_bytes(data)
+    with pytest.raises(GltfError) as info:
+        inspect_model(f)
+    said_what, said_hint = why_unreadable(f, info.value)
+    assert what in said_what and hint in said_hint
 
 
 # -- JSON Schema -------------------------------------------------------------------

@@ -60,7 +60,7 @@ scenes:
         label: {en: Front, zh-CN: 前面}
         detail:
           text: {en: Plans, zh-CN: 计划}
-          image: media/pic.png
+          image: {src: media/pic.png, fit: contain, alt: {en: A lobe, zh-CN: 脑叶}}
           narration: {en: media/front.en.opus, zh-CN: media/front.zh-CN.opus}
           captions: {en: media/front.en.vtt, zh-CN: media/front.zh-CN.vtt}
         source: who
@@ -223,7 +223,7 @@ def test_a_missing_translation_in_a_hotspot_is_reported(folder: Path) -> None:
     ("        detail: {text: {en: Rest, zh-CN: 休息}}", "",
      "a panorama hotspot needs exactly one of 'detail' or 'goto'"),
     ("          morph: {shrink: 0}", "          morph: {shrink: 2}",
-     "less than or equal to 1"),
+     "it must be at most 1"),
     ('background: "#102040"', "background: navy", "'navy' is not a valid value"),
 ])
 def test_schema_mistakes_are_reported_in_place(folder: Path, old: str, new: str,
@@ -303,7 +303,9 @@ def test_entering_a_model_scene_sets_the_start_and_draws_everything(exhibit: Exh
     assert v["open"] is None
     assert v["hotspots"][0] == {
         "id": "front", "node": "frontal_lobe", "label": "Front", "source": "who",
-        "detail": {"text": "Plans", "image": "media/pic.png", "narration": "media/front.en.opus",
+        "detail": {"text": "Plans", "narration": "media/front.en.opus",
+                   "image": {"src": "media/pic.png", "alt": "A lobe", "decorative": False,
+                             "fit": "contain", "focus": [0.5, 0.5]},
                    "captions": "media/front.en.vtt"}}
     assert v["hotspots"][1]["detail"]["narration"] is None
     t = v["timeline"]

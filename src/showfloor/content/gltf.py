@@ -225,7 +225,7 @@ def _count(doc: Any, path: Path) -> ModelInfo:
 def _texture_sizes(doc: Any, path: Path) -> list[tuple[int, int, int]]:
     from io import BytesIO
 
-    from PIL import Image, UnidentifiedImageError
+    from showfloor.content.media import image_size
 
     out: list[tuple[int, int, int]] = []
     for i, image in enumerate(doc.images or []):
@@ -233,9 +233,8 @@ def _texture_sizes(doc: Any, path: Path) -> list[tuple[int, int, int]]:
         if data is None:
             continue
         try:
-            with Image.open(BytesIO(data)) as im:
-                w, h = im.size
-        except (UnidentifiedImageError, OSError, ValueError):
+            w, h = image_size(BytesIO(data))  # ImageTooLarge is a ValueError
+        except (OSError, ValueError):
             continue  # KTX2 and the like: the validator speaks for those
         out.append((i, w, h))
     return out
@@ -406,8 +405,8 @@ def lint_model(lt: Linter, a: Asset, p: Path) -> None:
     try:
         info = inspect(p)
     except (GltfError, OSError) as err:
-        lt.error(where, f"model '{a.path}' cannot be read: {err}",
-                 "export it again as glTF 2.0 binary (.glb)", code="gltf")
+        what, hint = why_unreadable(p, err)
+        lt.error(where, f"model '{a.path}' cannot be read: {what}", hint, code="gltf")
         return
     if info.triangles > budget.triangles:
         lt.error(where, f"model '{a.path}' has {info.triangles:,} triangles, over the "
@@ -424,6 +423,34 @@ def lint_model(lt: Linter, a: Asset, p: Path) -> None:
                  f"scale it to at most {budget.texture_px} px on its longest side",
                  code="budget")
     _lint_validation(lt, a, p)
+
+
+_EXPORT_AGAIN = ("export it again from the 3-D program as glTF 2.0 binary (.glb), and "
+                 "open the new file in a glTF viewer to see that it shows")
+
+
+def why_unreadable(p: Path, err: BaseException) -> tuple[str, str]:
+    """Why a model file cannot be read, in plain words, and what to do about it."""
+    try:
+        with p.open("rb") as f:
+            head = f.read(12)
+        size = p.stat().st_size
+    except OSError as os_err:
+        return (f"the file cannot be opened ({os_err.strerror or os_err})",
+                "check that the file is there and may be read")
+    if size == 0:
+        return ("the file is empty (0 bytes)",
+                "copy the file again: it may not have finished copying or downloading")
+    if p.suffix.lower() == ".glb" or head[:4] == b"glTF":
+        if head[:4] != b"glTF":
+            return ("it is not a glTF binary file (it does not start with 'glTF')",
+                    "a file renamed to .glb (from .fbx, .obj, .blend …) does not work: "
+                    + _EXPORT_AGAIN)
+        declared = int.from_bytes(head[8:12], "little") if len(head) == 12 else 0
+        if declared > size:
+            return (f"the file is cut off: it is {size:,} bytes but says it holds "
+                    f"{declared:,}", "copy or download it again: the copy was interrupted")
+    return ("the file is damaged: what it holds is not a glTF 2.0 model", _EXPORT_AGAIN)
 
 
 def _prefetch(lt: Linter) -> None:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from showfloor.content import expr as expressions
-from showfloor.content.gltf import BUDGETS_3D, Budget3D, lint_model
+from showfloor.content._images import lint_image, screen_orientations
+from showfloor.content.gltf import BUDGETS_3D, Budget3D, budget_of, lint_model
 from showfloor.content.load import Loaded, load
-from showfloor.content.media import media_duration
+from showfloor.content.media import ImageTooLarge, image_size, media_duration
 from showfloor.content.model import Exhibit, ExprSource, variable_default
 from showfloor.content.problems import Problem
 from showfloor.content.scenes import registry
@@ -35,10 +36,25 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Budget:
-    """What one display kind can afford, per file (bytes) and per image (pixels).
+    """What one display kind can afford: file sizes (bytes) and picture sizes (pixels).
 
-    ``model`` is the budget of a 3-D model (triangles, draw calls, texture
-    size, file size); it may be given as a mapping (``check.json``).
+    Every figure is a hard limit — over it is an error — except ``screen``:
+
+    - ``image_bytes``, ``video_bytes``, ``audio_bytes`` (narration too) and
+      ``panorama_bytes``: the size of one file.
+    - ``screen``: the most pixels (width, height) a picture can use on this
+      display. A picture with more is a **warning**: it costs memory and loading
+      time and shows nothing more.
+    - ``image_pixels``: a picture's hard limit in pixels, twice the screen's
+      width and height (four times its pixels).
+    - ``panorama``: the largest equirectangular picture (width, height). A
+      panorama spans 360°; at a 60–90° field of view the screen shows a
+      quarter to a sixth of its width, so a wide one is needed, not wasted,
+      up to the size a graphics chip takes as one texture.
+    - ``model``: the 3-D budget (:class:`~showfloor.content.gltf.Budget3D`).
+
+    ``model``, ``screen`` and ``panorama`` may be given as a mapping or a list
+    (``check.json``).
     """
 
     image_bytes: int
@@ -46,20 +62,31 @@ class Budget:
     audio_bytes: int
     image_pixels: int
     model: Budget3D = BUDGETS_3D["touch"]
+    screen: tuple[int, int] = (3840, 2160)
+    panorama: tuple[int, int] = (8192, 4096)
+    panorama_bytes: int = 16 * MB
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
             object.__setattr__(self, "model", Budget3D(**self.model))
+        object.__setattr__(self, "screen", tuple(self.screen))
+        object.__setattr__(self, "panorama", tuple(self.panorama))
 
 
 #: Media budgets per display kind: a headset or a hologram PC is not a touch PC.
+#: docs/format.md ("Media budgets") shows this table; a test keeps the two alike.
 BUDGETS: dict[str, Budget] = {
-    "touch": Budget(8 * MB, 300 * MB, 20 * MB, 3840 * 2160, BUDGETS_3D["touch"]),
-    "projector": Budget(16 * MB, 600 * MB, 20 * MB, 3840 * 2160, BUDGETS_3D["projector"]),
-    "vr": Budget(4 * MB, 150 * MB, 10 * MB, 4096 * 4096, BUDGETS_3D["vr"]),
-    "hologram-pyramid": Budget(4 * MB, 150 * MB, 10 * MB, 2048 * 2048,
-                               BUDGETS_3D["hologram-pyramid"]),
-    "hologram-fan": Budget(2 * MB, 100 * MB, 10 * MB, 1024 * 1024, BUDGETS_3D["hologram-fan"]),
+    "touch": Budget(8 * MB, 300 * MB, 20 * MB, 7680 * 4320, BUDGETS_3D["touch"],
+                    screen=(3840, 2160), panorama=(8192, 4096), panorama_bytes=16 * MB),
+    "projector": Budget(16 * MB, 600 * MB, 20 * MB, 7680 * 4320, BUDGETS_3D["projector"],
+                        screen=(3840, 2160), panorama=(8192, 4096), panorama_bytes=16 * MB),
+    "vr": Budget(4 * MB, 150 * MB, 10 * MB, 8192 * 8192, BUDGETS_3D["vr"],
+                 screen=(4096, 4096), panorama=(8192, 4096), panorama_bytes=16 * MB),
+    "hologram-pyramid": Budget(4 * MB, 150 * MB, 10 * MB, 4096 * 4096,
+                               BUDGETS_3D["hologram-pyramid"], screen=(2048, 2048),
+                               panorama=(4096, 2048), panorama_bytes=8 * MB),
+    "hologram-fan": Budget(2 * MB, 100 * MB, 10 * MB, 2048 * 2048, BUDGETS_3D["hologram-fan"],
+                           screen=(1024, 1024), panorama=(2048, 1024), panorama_bytes=4 * MB),
 }
 DEFAULT_DISPLAY = "touch"
 
@@ -108,6 +135,8 @@ class Linter:
     problems: list[Problem] = field(default_factory=list)
     base: Where = ()
     _lines: dict[str, list[str]] = field(default_factory=dict)
+    #: the screen orientations the exhibit is shown in (for the picture crop rule)
+    orientations: tuple[str, ...] = ("landscape",)
 
     def __post_init__(self) -> None:
         self.root = self.loaded.root
@@ -117,6 +146,8 @@ class Linter:
              hint: str | None, code: str, key: bool = False, offset: int | None = None,
              text: str | None = None) -> None:
         full = (*self.base, *where)
+        if self.loaded.already_reported(full):
+            return  # one mistake, one message: loading said what is wrong here
         pos = self.loaded.positions.at(full, key=key)
         file = pos.file if pos else self.loaded.positions.file_of(full)
         line, col = (pos.line, pos.column) if pos else (0, 0)
@@ -147,7 +178,7 @@ class Linter:
 
     # -- shared checks (LintContext) -------------------------------------
     def check_source(self, where: Where, source_id: str | None) -> None:
-        if source_id is None:
+        if source_id is None or "sources" in self.loaded.unchecked:
             return
         ids = [s.id for s in self.exhibit.sources]
         if source_id not in ids:
@@ -159,7 +190,7 @@ class Linter:
 
     def check_variable(self, where: Where, name: str) -> None:
         names = list(self.exhibit.variables)
-        if name not in names:
+        if name not in names and "variables" not in self.loaded.unchecked:
             near = difflib.get_close_matches(name, names, n=1)
             hint = f"did you mean '{near[0]}'?" if near else \
                 f"declare it under 'variables:' ({name}: {{type: int, default: 0}})"
@@ -168,7 +199,8 @@ class Linter:
 
     def check_expr(self, where: Where, source: ExprSource) -> None:
         try:
-            expressions.parse(source, known=list(self.exhibit.variables))
+            expressions.parse(source, known=None if "variables" in self.loaded.unchecked
+                              else list(self.exhibit.variables))
         except ExpressionError as err:
             text = source if isinstance(source, str) else str(source)
             # many messages quote the expression already; do not say it twice
@@ -181,18 +213,23 @@ class Linter:
 
 
 def check(path: str | Path, display: str = DEFAULT_DISPLAY,
-          budget: Budget | None = None) -> Report:
-    """Load and lint the exhibit at ``path``. Raises ContentError only when nothing loads."""
+          budget: Budget | None = None, orientation: str | None = None) -> Report:
+    """Load and lint the exhibit at ``path``. Raises ContentError only when nothing loads.
+
+    ``orientation`` (landscape, portrait) is the screen's; without it, the
+    orientations of the station profiles kept in ``stations/`` (else landscape).
+    """
     loaded = load(path)
     problems = list(loaded.problems)
-    exhibit = loaded.exhibit
+    exhibit = loaded.exhibit or loaded.partial  # partial: the rest is checked all the same
     if exhibit is None:
         return Report(loaded.root, _sorted(problems), None, loaded)
     linter = Linter(loaded, exhibit, budget or BUDGETS[display])
+    linter.orientations = (orientation,) if orientation else screen_orientations(loaded.root)
     _lint(linter)
     problems += linter.problems
     problems += _lint_profiles(loaded.root, exhibit)
-    return Report(loaded.root, _sorted(problems), exhibit, loaded)
+    return Report(loaded.root, _sorted(problems), loaded.exhibit, loaded)
 
 
 PROFILES_DIR = "stations"
@@ -219,7 +256,8 @@ def check_profile(path: str | Path) -> Report:
     if profile is None:
         return Report(p.parent, problems, None, None)
     target = exhibit_dir(p, profile)
-    report = check(target, display=profile.display) if (target / "exhibit.yaml").is_file() \
+    report = check(target, display=profile.display, orientation=profile.orientation) \
+        if (target / "exhibit.yaml").is_file() \
         else Report(target, [], None, None)
     langs = list(report.exhibit.languages) if report.exhibit else None
     own = lint_profile(p, str(p), target, langs)
@@ -241,9 +279,11 @@ def _lint(lt: Linter) -> None:
         if scene.id in scene_ids:
             first = ex.scenes[scene_ids[scene.id]]
             pos = lt.loaded.positions.at(("scenes", scene_ids[scene.id], "id"))
-            lt._add("error", ("scenes", i, "id"), f"duplicate scene id '{scene.id}'",
-                    f"the first is at {pos.file}:{pos.line}" if pos else
-                    f"rename one of the two '{first.id}' scenes", "duplicate-id")
+            lt._add("error", ("scenes", i, "id"), f"duplicate scene id '{scene.id}'"
+                    + (f": the first is at {pos.file}:{pos.line}" if pos else ""),
+                    f"give one of the two '{first.id}' scenes another id, e.g. "
+                    f"'{first.id}_2', and point the links meant for it there",
+                    "duplicate-id")
         scene_ids.setdefault(scene.id, i)
     _lint_graph(lt, scene_ids, types)
     _lint_texts(lt)
@@ -269,7 +309,7 @@ def _lint_metadata(lt: Linter) -> None:
     if ex.audience and ex.audience.min_age > ex.audience.max_age:
         lt._add("error", ("audience",), f"audience min_age {ex.audience.min_age} is above "
                 f"max_age {ex.audience.max_age}", "swap them", "schema")
-    if not ex.sources:
+    if not ex.sources and "sources" not in lt.loaded.unchecked:
         lt._add("warning", ("id",), "the exhibit names no sources for its facts",
                 "add 'sources:' with the name and url of each fact's origin", "sources")
     ids: dict[str, int] = {}
@@ -297,11 +337,20 @@ def _lint_variables(lt: Linter) -> None:
 
 
 def _lint_graph(lt: Linter, ids: dict[str, int], types: dict[str, SceneType]) -> None:
+    """Missing targets, unreachable scenes, dead ends and closed loops — without cascades.
+
+    A broken link is reported once, and what only follows from it is not
+    reported again: the graph is followed as the curator meant it, a
+    misspelled target standing for the scene it most likely names ("did you
+    mean"), and a link with no likely meaning (or one into the attract
+    scene) counting as a way out. A scene is then unreachable, or a dead end,
+    only for a reason of its own.
+    """
     ex = lt.exhibit
     names = list(ids)
     for key in ("attract", "start"):
         target = getattr(ex, key)
-        if target not in ids:
+        if target not in ids and not lt.loaded.may_exist(target):
             near = difflib.get_close_matches(target, names, n=1)
             lt._add("error", (key,), f"{key} scene '{target}' does not exist",
                     f"did you mean '{near[0]}'?" if near else None, "missing-scene")
@@ -314,6 +363,8 @@ def _lint_graph(lt: Linter, ids: dict[str, int], types: dict[str, SceneType]) ->
                 "start at the first scene of a visit", "scene")
 
     graph: dict[str, list[Edge]] = {}
+    open_ended: set[str] = set()  # scenes with a broken link that may, once fixed, lead on
+    unknown: list[tuple[int, str, Edge]] = []  # links with no likely meaning, or into attract
     for i, scene in enumerate(ex.scenes):
         edges = list(types[scene.type].edges(scene))
         graph.setdefault(scene.id, [])
@@ -324,15 +375,21 @@ def _lint_graph(lt: Linter, ids: dict[str, int], types: dict[str, SceneType]) ->
                 lt.check_expr(_when_path(e.where), e.when)
             else:
                 has_default = True
-            if e.target not in ids:
+            if e.target not in ids and lt.loaded.may_exist(e.target):
+                open_ended.add(scene.id)  # to a scene that is there but could not be checked
+            elif e.target not in ids:
                 near = difflib.get_close_matches(e.target, names, n=1)
-                lt._add("error", e.where, f"scene '{scene.id}' goes to '{e.target}', which "
-                        "does not exist", f"did you mean '{near[0]}'?" if near else
-                        f"add a scene '{e.target}' or pick one of the existing scenes",
-                        "missing-scene")
+                if near:
+                    lt._add("error", e.where, f"scene '{scene.id}' goes to '{e.target}', "
+                            f"which does not exist", f"did you mean '{near[0]}'?",
+                            "missing-scene")
+                    graph[scene.id].append(Edge(near[0], e.where, e.when, e.label))
+                else:
+                    unknown.append((i, scene.id, e))
+                    open_ended.add(scene.id)
             elif e.target == ex.attract:
-                lt._add("error", e.where, f"scene '{scene.id}' goes to the attract scene",
-                        "end a visit with an 'end' scene; it returns to attract", "flow")
+                unknown.append((i, scene.id, e))
+                open_ended.add(scene.id)
             else:
                 graph[scene.id].append(e)
         if edges and not has_default and types[scene.type].name != "story":
@@ -341,24 +398,53 @@ def _lint_graph(lt: Linter, ids: dict[str, int], types: dict[str, SceneType]) ->
                     "end the list with a branch that has no 'when'", "flow")
         lt.base = ()
 
+    if not lt.loaded.complete:
+        # some scenes could not be read: what is reachable or a dead end is not known yet
+        for i, scene_id, e in unknown:
+            lt._add("error", ("scenes", i, *e.where), f"scene '{scene_id}' goes to "
+                    f"'{e.target}', which does not exist",
+                    f"add a scene '{e.target}' or pick one of the existing scenes",
+                    "missing-scene")
+        return
     terminal = {s.id for s in ex.scenes if types[s.type].terminal}
-    start = ex.start if ex.start in ids else None
+    start: str | None = ex.start
+    if ex.start not in ids:  # reported above; follow the scene it most likely names
+        near = difflib.get_close_matches(ex.start, names, n=1)
+        start = near[0] if near else None
     reachable = _reach(start, graph) if start else set()
-    for i, scene in enumerate(ex.scenes):
-        if scene.id in reachable or scene.id == ex.attract or scene.id == start:
+    unreachable = [s.id for i, s in enumerate(ex.scenes)
+                   if s.id not in reachable and s.id not in (ex.attract, start)
+                   and ids.get(s.id) == i]
+    roots = _roots(unreachable, graph)
+    for i, scene_id, e in unknown:
+        # any scene nothing leads to may be the one this link means: name them here,
+        # rather than each as unreachable
+        candidates = [r for r in roots if r != scene_id]
+        where = ("scenes", i, *e.where)
+        if e.target == ex.attract:
+            lt._add("error", where, f"scene '{scene_id}' goes to the attract scene",
+                    "end a visit with an 'end' scene; it returns to attract" + (
+                        f" (or link one of the scenes nothing leads to yet: "
+                        f"{_names(candidates)})" if candidates else ""), "flow")
             continue
-        if ids.get(scene.id) != i:
-            continue
-        lt._add("warning", ("scenes", i, "id"), f"scene '{scene.id}' can never be reached "
-                f"from the start scene '{ex.start}'",
-                "link to it with next/goto, or remove it", "unreachable")
+        hint = (f"link one of the scenes nothing leads to yet ({_names(candidates)}), or "
+                f"add a scene '{e.target}'" if candidates else
+                f"add a scene '{e.target}' or pick one of the existing scenes")
+        lt._add("error", where, f"scene '{scene_id}' goes to '{e.target}', "
+                "which does not exist", hint, "missing-scene")
+    if start is not None and not unknown:
+        for root, after in roots.items():
+            also = f", nor can the scenes after it: {_names(after)}" if after else ""
+            lt._add("warning", ("scenes", ids[root], "id"), f"scene '{root}' can never be "
+                    f"reached from the start scene '{start}'{also}",
+                    "link to it with next/goto, or remove it", "unreachable")
     # scenes from which no end can be reached: dead ends and closed loops
     reverse: dict[str, set[str]] = {}
     for src, edges in graph.items():
         for e in edges:
             reverse.setdefault(e.target, set()).add(src)
     can_end: set[str] = set()
-    todo = list(terminal)
+    todo = list(terminal | open_ended)
     while todo:
         n = todo.pop()
         if n in can_end:
@@ -404,6 +490,34 @@ def _when_path(where: Where) -> Where:
     if where and where[-1] == "goto":
         return (*where[:-1], "when")
     return (*where, "when")
+
+
+def _roots(unreachable: list[str], graph: dict[str, list[Edge]]) -> dict[str, list[str]]:
+    """Unreachable scenes as roots, each with the unreachable scenes only after it.
+
+    A root is a scene no other unreachable scene leads to (or, in a loop of
+    them, the first in file order); what can be reached from it is a
+    consequence, named with it rather than reported apart.
+    """
+    left = set(unreachable)
+    led_to = {e.target for n in unreachable for e in graph.get(n, ()) if e.target != n}
+    ordered = [n for n in unreachable if n not in led_to] + [n for n in unreachable
+                                                             if n in led_to]
+    out: dict[str, list[str]] = {}
+    for n in ordered:
+        if n not in left:
+            continue
+        reached = _reach(n, graph)
+        after = [m for m in unreachable if m in reached and m in left and m != n]
+        left -= {n, *after}
+        out[n] = after
+    return {n: out[n] for n in unreachable if n in out}
+
+
+def _names(ids: Sequence[str], most: int = 5) -> str:
+    """'a', 'b', 'c' and 2 more."""
+    shown = ", ".join(f"'{n}'" for n in ids[:most])
+    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
 
 def _reach(start: str, graph: dict[str, list[Edge]]) -> set[str]:
@@ -468,7 +582,7 @@ def _lint_texts(lt: Linter) -> None:
                 lt._add("warning", (*t.path, lang), f"text '{t.id}' is empty in {lang}",
                         None, "translation")
         for lang in given:
-            if lang not in langs:
+            if lang not in langs and "languages" not in lt.loaded.unchecked:
                 near = difflib.get_close_matches(lang, langs, n=1)
                 lt._add("warning", (*t.path, lang), f"text '{t.id}' has '{lang}', which is "
                         "not one of the exhibit's languages",
@@ -476,13 +590,76 @@ def _lint_texts(lt: Linter) -> None:
                         f"add '{lang}' to languages, or remove it", "translation", key=True)
             for m in PLACEHOLDER.finditer(t.text[lang]):
                 name = m.group(1)
-                if name not in ex.variables:
+                if name not in ex.variables and "variables" not in lt.loaded.unchecked:
                     near = difflib.get_close_matches(name, variables, n=1)
                     lt._add("error", (*t.path, lang), f"text '{t.id}' ({lang}) shows "
                             f"{{{name}}}, which is not a variable",
                             f"did you mean '{{{near[0]}}}'?" if near else
                             "declare it under variables:", "unknown-variable",
                             offset=m.start() + 1, text=t.text[lang])
+        _lint_same_text(lt, t.id, t.path, t.text)
+
+
+#: Letters of the scripts some languages are written in (by primary tag): a text in
+#: such a language without any of them is the likely untranslated one.
+SCRIPTS = {
+    "zh": re.compile(r"[\u3400-\u9fff\uf900-\ufaff]"),
+    "ja": re.compile(r"[\u3040-\u30ff\u3400-\u9fff]"),
+    "ko": re.compile(r"[\uac00-\ud7af\u1100-\u11ff]"),
+    "ru": re.compile(r"[\u0400-\u04ff]"),
+    "uk": re.compile(r"[\u0400-\u04ff]"),
+    "ar": re.compile(r"[\u0600-\u06ff]"),
+    "el": re.compile(r"[\u0370-\u03ff]"),
+    "he": re.compile(r"[\u0590-\u05ff]"),
+    "th": re.compile(r"[\u0e00-\u0e7f]"),
+    "hi": re.compile(r"[\u0900-\u097f]"),
+}
+#: What a text may hold and still be the same in every language.
+_URL = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+")
+_ACRONYM = re.compile(r"\b(?=[0-9]*[A-Z])[A-Z0-9]{2,}s?\b")  # WHO, DNA, CO2, 3D, THC
+#: A text this short (after trimming) may be the same in every language: "A", "OK", "3".
+SAME_SHORT = 2
+
+
+def same_by_nature(text: str, allowed: Sequence[str] = ()) -> bool:
+    """Whether ``text`` may read the same in every language.
+
+    It may when it is short (at most :data:`SAME_SHORT` characters) or when,
+    with the exhibit's ``same_in_all_languages`` terms, ``{variables}``, web
+    and e-mail addresses and all-capital abbreviations (WHO, DNA, CO2) taken
+    out, no letter is left: numbers, dates, symbols and names only.
+    """
+    rest = text.strip()
+    if len(rest) <= SAME_SHORT:
+        return True
+    for term in sorted(allowed, key=len, reverse=True):
+        if term.strip():
+            rest = rest.replace(term.strip(), " ")
+    for pattern in (PLACEHOLDER, _URL, _ACRONYM):
+        rest = pattern.sub(" ", rest)
+    return not any(ch.isalpha() for ch in rest)
+
+
+def _lint_same_text(lt: Linter, text_id: str, path: tuple[str | int, ...],
+                    text: dict[str, str]) -> None:
+    """A text that reads the same in two languages was probably not translated."""
+    langs = [lang for lang in lt.exhibit.languages if text.get(lang, "").strip()]
+    by_value: dict[str, list[str]] = {}
+    for lang in langs:
+        by_value.setdefault(text[lang].strip(), []).append(lang)
+    for value, same in by_value.items():
+        if len(same) < 2 or same_by_nature(value, lt.exhibit.same_in_all_languages):
+            continue
+        # the language whose own letters are missing is the untranslated one
+        suspect = next((lang for lang in same
+                        if (script := SCRIPTS.get(lang.split("-")[0].lower()))
+                        and not script.search(value)), same[-1])
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        lt._add("warning", (*path, suspect), f"text '{text_id}' is the same in "
+                f"{' and '.join(same)}: '{shown}'",
+                f"translate it into {suspect}; a name that stays the same in every language "
+                "goes under 'same_in_all_languages:' in exhibit.yaml", "same-text")
+        return
 
 
 @cache
@@ -510,26 +687,47 @@ def _lint_assets(lt: Linter, assets: Iterable[Asset]) -> None:
             continue
         if not p.is_file():
             near = _near_files(lt.root, a.path)
+            if near and a.lang and _names_other_language(near, a.lang, lt.exhibit.languages):
+                near = None  # the file of another language is not the one meant
             lt._add("error", a.where, f"{a.kind} file '{a.path}' does not exist",
-                    f"did you mean '{near}'?" if near else "check the file name and folder",
+                    f"did you mean '{near}'?" if near else _missing_file_hint(a),
                     "missing-asset")
             continue
         size = p.stat().st_size
-        limit = {"image": budget.image_bytes, "video": budget.video_bytes,
-                 "audio": budget.audio_bytes, "narration": budget.audio_bytes}.get(a.kind)
+        limit = {"image": budget.image_bytes, "panorama": budget.panorama_bytes,
+                 "video": budget.video_bytes, "audio": budget.audio_bytes,
+                 "narration": budget.audio_bytes}.get(a.kind)
         if limit is not None and size > limit:
             shown, allowed = _size(size), _size(limit)
             if shown == allowed:
                 shown, allowed = f"{size:,} bytes", f"{limit:,} bytes"
             lt._add("error", a.where, f"{a.kind} '{a.path}' is {shown}, over the "
-                    f"{allowed} budget for this display",
+                    f"{allowed} budget for {budget_of(lt)[1]}",
                     "compress it or lower its resolution", "budget")
-        if a.kind == "image":
+        if a.kind in ("image", "panorama"):
             _lint_image(lt, a, p)
         if a.kind == "captions":
             _lint_captions(lt, a, p)
         if a.kind == "model":
             lint_model(lt, a, p)
+
+
+def _names_other_language(path: str, lang: str, languages: Sequence[str]) -> bool:
+    """Whether a file name carries the tag of another of the exhibit's languages."""
+    tags = re.split(r"[._\s]+", Path(path).name)
+    return any(t.lower() != lang.lower() and t.lower() in (x.lower() for x in languages)
+               for t in tags)
+
+
+def _missing_file_hint(a: Asset) -> str:
+    """What to do about a media file that is not there, by its kind."""
+    if a.kind == "captions":
+        return (f"save the {a.lang or ''} captions as a WebVTT file at '{a.path}' "
+                "(a subtitle editor exports .vtt), or correct the path").replace("  ", " ")
+    if a.kind == "narration":
+        return (f"save the {a.lang or ''} narration (an .mp3 or .ogg) at '{a.path}', "
+                "or correct the path").replace("  ", " ")
+    return "check the file name and folder: paths are relative to the exhibit folder"
 
 
 def _size(n: int) -> str:
@@ -541,19 +739,51 @@ def _size(n: int) -> str:
     return f"{n / MB:.2f}".rstrip("0").rstrip(".") + " MB"
 
 
-def _lint_image(lt: Linter, a: Asset, p: Path) -> None:
-    try:
-        from PIL import Image, UnidentifiedImageError
+def _mp(pixels: int) -> str:
+    """A pixel count for people: 8.3 megapixels, 400 megapixels, 64 pixels."""
+    if pixels < 100_000:
+        return f"{pixels:,} pixels"
+    return f"{pixels / 1e6:.1f}".removesuffix(".0") + " megapixels"
 
-        with Image.open(p) as im:
-            w, h = im.size
-    except (UnidentifiedImageError, OSError) as err:
-        lt._add("error", a.where, f"image '{a.path}' cannot be read: {err}",
+
+def _lint_image(lt: Linter, a: Asset, p: Path) -> None:
+    """A picture must be readable and within the display's pixel budget (see :class:`Budget`)."""
+    budget = lt.budget
+    display = budget_of(lt)[1]
+    sw, sh = budget.screen
+    try:
+        w, h = image_size(p)
+    except ImageTooLarge as err:
+        pw, ph = budget.panorama
+        limit, fit = (f"{pw}×{ph}", f"{pw}×{ph}") if a.kind == "panorama" else (
+            _mp(budget.image_pixels), f"{sw}×{sh}")
+        lt._add("error", a.where, f"{a.kind} '{a.path}' has {err.pixels:,} pixels "
+                f"({_mp(err.pixels)}), far over the limit of {limit} for {display}",
+                f"scale it down to at most {fit} pixels", "budget")
+        return
+    except (OSError, ValueError) as err:
+        lt._add("error", a.where, f"{a.kind} '{a.path}' cannot be read: {err}",
                 "save it as PNG, JPEG or WebP", "asset")
         return
-    if w * h > lt.budget.image_pixels:
-        lt._add("warning", a.where, f"image '{a.path}' is {w}×{h} pixels, more than this "
-                "display needs", "scale it down to the display's size", "budget")
+    if a.kind == "panorama":
+        pw, ph = budget.panorama
+        if w > pw or h > ph:
+            lt._add("error", a.where, f"panorama '{a.path}' is {w}×{h} pixels, over the "
+                    f"{pw}×{ph} limit for {display}",
+                    f"scale it down to {pw}×{ph}: a larger picture does not load as one "
+                    "texture on every graphics chip", "budget")
+        return
+    if w * h > budget.image_pixels:
+        lt._add("error", a.where, f"image '{a.path}' is {w}×{h} pixels ({_mp(w * h)}), over "
+                f"the limit of {_mp(budget.image_pixels)} for {display}",
+                f"scale it down to at most {sw}×{sh} pixels, the most this display shows",
+                "budget")
+    elif w * h > sw * sh:
+        lt._add("warning", a.where, f"image '{a.path}' is {w}×{h} pixels, more than "
+                f"{display} shows ({sw}×{sh})",
+                f"scale it down to fit {sw}×{sh}: it loads faster and looks the same",
+                "budget")
+    lint_image(lt, a, w, h, lt.orientations)  # alt text, and what 'fit: cover' crops
 
 
 def _lint_captions(lt: Linter, a: Asset, p: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
 
 FORMAT_VERSION = 1
 
@@ -77,8 +77,80 @@ class Source(Model):
     """Where facts come from. Scenes and questions cite sources by id."""
 
     id: Id
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1)] | Text = Field(
+        description="The source's name: one string for every language, or a map from "
+        "language to name (a language missing from the map falls back, marked as such).")
     url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    lang: Lang | None = Field(
+        default=None, description="The language of a name written as one string (such as "
+        "en), so screen readers read it with the right voice on pages in other languages.")
+
+    @model_validator(mode="after")
+    def _lang_of_plain_name(self) -> Source:
+        if self.lang is not None and not isinstance(self.name, str):
+            raise ValueError("'lang' is for a name written as one string; a name given per "
+                             "language already says its languages")
+        return self
+
+
+#: Named focus points of a picture, for ``fit: cover``: where its middle of interest is.
+FOCUS_POINTS: dict[str, tuple[float, float]] = {
+    "center": (0.5, 0.5), "top": (0.5, 0.0), "bottom": (0.5, 1.0),
+    "left": (0.0, 0.5), "right": (1.0, 0.5),
+    "top-left": (0.0, 0.0), "top-right": (1.0, 0.0),
+    "bottom-left": (0.0, 1.0), "bottom-right": (1.0, 1.0),
+}
+Share = Annotated[float, Field(ge=0, le=1)]
+#: A focus point: ``[x, y]`` (0 … 1 from the left and the top) or a named position.
+Focus = Annotated[
+    tuple[Share, Share] | Literal["center", "top", "bottom", "left", "right", "top-left",
+                                  "top-right", "bottom-left", "bottom-right"],
+    Field(description="The point of the picture that stays in view when 'cover' crops it: "
+          "[x, y] from 0 to 1 (left/top to right/bottom), or center, top, bottom, left, "
+          "right, top-left, top-right, bottom-left, bottom-right."),
+]
+
+
+class Image(Model):
+    """A picture, how it fills its frame, and what it shows for people who cannot see it."""
+
+    src: AssetPath = Field(description="The picture file, such as media/brain.png.")
+    alt: Text | None = Field(
+        default=None, description="What the picture shows, for screen readers (a translated "
+        "text). Informative pictures need it; decorative ones do not.")
+    decorative: bool = Field(
+        default=False, description="true: the picture only decorates; screen readers skip it.")
+    fit: Literal["cover", "contain"] = Field(
+        default="cover", description="cover: fill the frame, cropping what sticks out; "
+        "contain: show the whole picture, with calm bands where the shapes differ.")
+    focus: Focus = "center"
+
+    @model_validator(mode="after")
+    def _alt_or_decorative(self) -> Image:
+        if self.decorative and self.alt is not None:
+            raise ValueError("a decorative picture has no 'alt': drop 'alt', or drop "
+                             "'decorative: true' if the picture tells something")
+        return self
+
+    @property
+    def focus_xy(self) -> tuple[float, float]:
+        """The focus point as (x, y) shares of the picture's width and height."""
+        f = self.focus
+        return FOCUS_POINTS[f] if isinstance(f, str) else (float(f[0]), float(f[1]))
+
+
+#: A picture: a file path (``media/x.png``), or a mapping with ``src``, ``alt``, ``fit``…
+ImageRef = Annotated[
+    AssetPath | Image,
+    Field(description="A picture: a file path, or {src, alt, decorative, fit, focus}."),
+]
+
+
+def image_src(ref: str | Image | None) -> str | None:
+    """The file of a picture given either way."""
+    if ref is None or isinstance(ref, str):
+        return ref
+    return ref.src
 
 
 class Audience(Model):
@@ -132,6 +204,10 @@ class Exhibit(Model):
     start: Id
     variables: dict[VarName, Variable] = Field(default_factory=dict)
     ui: dict[Id, Text] = Field(default_factory=dict)
+    same_in_all_languages: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        description="Names and terms written the same in every language (people, places, "
+        "brands, commands): a text made only of these is not reported as untranslated.")
     scenes: list[SerializeAsAny[SceneBase]] = Field(default_factory=list)
 
     def scene(self, scene_id: str) -> SceneBase | None:

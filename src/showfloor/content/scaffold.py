@@ -15,6 +15,7 @@ EXHIBIT = """\
 format: 1
 id: {id}
 version: 0.1.0
+# Write every text in each language: `check` warns when two languages read the same.
 title: {{zh-CN: {title_zh}, en: {title_en}}}
 description:
   zh-CN: 一个新的互动展项。
@@ -24,9 +25,12 @@ default_language: zh-CN
 audience: {{min_age: 10, max_age: 18}}
 sources:
   # Name every source of the facts you show, and cite it with `source:`.
-  - id: who
-    name: World Health Organization
-    url: https://www.who.int/
+  - id: yaml-org
+    name: yaml.org — YAML Ain't Markup Language
+    url: https://yaml.org/
+# Names and commands that read the same in every language (any other text that
+# does is reported as untranslated).
+same_in_all_languages: [showfloor check]
 idle: {{timeout: 60, countdown: 15}}
 attract: attract
 start: welcome
@@ -50,7 +54,8 @@ SCENES = """\
   text:
     zh-CN: 这是你的第一个展项。选一个选项继续。
     en: This is your first exhibit. Pick a choice to go on.
-  image: media/attract.png
+  # a picture that tells something needs alt: {zh-CN: …, en: …}; this one only decorates
+  image: {src: media/attract.png, decorative: true}
   choices:
     - id: tell_me_more
       label: {zh-CN: 告诉我更多, en: Tell me more}
@@ -68,16 +73,18 @@ SCENES = """\
   questions:
     - id: q1
       kind: true-false
-      prompt: {zh-CN: 展项的内容写在 YAML 文件里。, en: An exhibit's content is written in YAML files.}
+      prompt:
+        zh-CN: YAML 是一种人能直接读写的纯文本格式。
+        en: YAML is a plain-text format that people can read and write.
       answer: true
-      source: who
+      source: yaml-org
       explanation:
-        zh-CN: 对。内容和代码分开，策展人不用写程序。
-        en: Right. Content is kept apart from code, so curators need not program.
+        zh-CN: 对。展项的内容就写在 YAML 文件里，和代码分开，策展人不用写程序。
+        en: Right. An exhibit's content is written in YAML files, apart from code, so
+          curators need not program.
     - id: q2
       kind: single
       prompt: {zh-CN: 哪个命令检查展项？, en: Which command checks an exhibit?}
-      source: who
       choices:
         - id: check
           text: {zh-CN: showfloor check, en: showfloor check}
@@ -95,7 +102,8 @@ SCENES = """\
   type: media
   title: {zh-CN: 做得好, en: Well done}
   body: {zh-CN: 你已经掌握了基础。, en: You have the basics.}
-  image: media/attract.png
+  # a picture that tells something needs alt: {zh-CN: …, en: …}; this one only decorates
+  image: {src: media/attract.png, decorative: true}
   advance: button
   next: goodbye
 
@@ -111,6 +119,10 @@ SCENES = """\
         en: "Thanks for visiting! Score: {quiz_score}"
   duration: 15
 """
+
+
+#: The Chinese title of a new exhibit (its English one comes from the folder's name).
+TITLE_ZH = "我的展项"
 
 
 def _slug(name: str) -> str:
@@ -131,7 +143,7 @@ def scaffold(target: str | Path) -> Path:
     (root / "scenes").mkdir(parents=True, exist_ok=True)
     (root / "media").mkdir(exist_ok=True)
     (root / "exhibit.yaml").write_text(
-        EXHIBIT.format(id=slug, title_zh=title, title_en=title), encoding="utf-8")
+        EXHIBIT.format(id=slug, title_zh=TITLE_ZH, title_en=title), encoding="utf-8")
     (root / "scenes" / "10-main.yaml").write_text(SCENES, encoding="utf-8")
     _attract_image(root / "media" / "attract.png")
     import json

@@ -30,6 +30,7 @@ class Session:
         "data",
         "engine",
         "entered_at",
+        "foreign",
         "id",
         "lang",
         "now",
@@ -54,6 +55,8 @@ class Session:
         self.started_at = now
         self.now = now
         self.lang = lang
+        #: strings shown in another language than ``lang`` (a missing translation): text → language
+        self.foreign: dict[str, str] = {}
         self.path: list[str] = []
         self.answers = 0
 
@@ -62,13 +65,17 @@ class Session:
         if text is None:
             return None
         s = text.get(self.lang)
+        other = None
         if s is None:
-            s = text.get(self.engine.default_language)
+            other = self.engine.default_language
+            s = text.get(other)
             if s is None:
-                s = next((v for k, v in text.items() if k != "id"), "")
+                other, s = next(((k, v) for k, v in text.items() if k != "id"), ("", ""))
         if "{" in s:
             v = self.vars
             s = PLACEHOLDER.sub(lambda m: _show(v.get(m.group(1), m.group(0))), s)
+        if other and s:
+            self.foreign[s] = other  # the page marks it, so a screen reader switches voice
         return s
 
     def truth(self, expr: ExprSource) -> bool:

@@ -64,6 +64,7 @@ UI_STRINGS: dict[str, dict[str, str]] = {
     "check": {"zh-CN": "提交答案", "zh-TW": "提交答案", "en": "Check answer"},
     "correct": {"zh-CN": "回答正确", "zh-TW": "回答正確", "en": "Correct"},
     "incorrect": {"zh-CN": "再想一想", "zh-TW": "再想一想", "en": "Not quite"},
+    "partly": {"zh-CN": "部分正确", "zh-TW": "部分正確", "en": "Partly right"},
     "timed_out": {"zh-CN": "时间到", "zh-TW": "時間到", "en": "Time's up"},
     "score": {"zh-CN": "得分", "zh-TW": "得分", "en": "Score"},
     "question": {"zh-CN": "第 {n} 题，共 {count} 题", "zh-TW": "第 {n} 題，共 {count} 題",
@@ -80,9 +81,24 @@ UI_STRINGS: dict[str, dict[str, str]] = {
                    "en": "Choose all the answers that are right"},
     "your_answer": {"zh-CN": "你的选择", "zh-TW": "你的選擇", "en": "Your answer"},
     "right_answer": {"zh-CN": "正确答案", "zh-TW": "正確答案", "en": "Right answer"},
+    "picked_right": {"zh-CN": "你选对了", "zh-TW": "你選對了", "en": "You picked this — right"},
+    "picked_wrong": {"zh-CN": "你选了这个，但它不对", "zh-TW": "你選了這個，但它不對",
+                     "en": "You picked this — not right"},
+    "missed": {"zh-CN": "你漏选了", "zh-TW": "你漏選了", "en": "You missed this one"},
+    "not_picked": {"zh-CN": "没有选", "zh-TW": "沒有選", "en": "Not picked"},
     "summary": {"zh-CN": "你答对了 {correct} 题，共 {count} 题",
                 "zh-TW": "你答對了 {correct} 題，共 {count} 題",
                 "en": "You got {correct} of {count} right"},
+    "summary_points": {"zh-CN": "你得了 {score} 分，满分 {max} 分",
+                       "zh-TW": "你得了 {score} 分，滿分 {max} 分",
+                       "en": "You scored {score} of {max} points"},
+    "summary_questions": {"zh-CN": "{count} 题中答对 {correct} 题",
+                          "zh-TW": "{count} 題中答對 {correct} 題",
+                          "en": "{correct} of {count} questions right"},
+    "worth_one": {"zh-CN": "其中 1 题值 {points} 分", "zh-TW": "其中 1 題值 {points} 分",
+                  "en": "1 question is worth {points} points"},
+    "worth_many": {"zh-CN": "其中 {n} 题各值 {points} 分", "zh-TW": "其中 {n} 題各值 {points} 分",
+                   "en": "{n} questions are worth {points} points each"},
     "time_left": {"zh-CN": "剩余 {seconds} 秒", "zh-TW": "剩餘 {seconds} 秒",
                   "en": "{seconds} s left"},
     "problems": {"zh-CN": "展品内容有问题", "zh-TW": "展品內容有問題",
@@ -181,6 +197,8 @@ class Engine:
         self.ui = {**UI_STRINGS, **{k: dict(v) for k, v in exhibit.ui.items()}}
         self.notices = {k: {**v, **dict(exhibit.ui.get(k, {}))} for k, v in NOTICE_STRINGS.items()}
         self._ui_cache: dict[str, dict[str, str]] = {}
+        #: per language: the ui strings shown in another language (text → its language)
+        self._ui_foreign: dict[str, dict[str, str]] = {}
         self._ui_json: dict[int, bytes] = {}
         self._exprs: dict[ExprSource, expressions.Expr] = {}
         self._gotos: dict[str, Goto] = {}
@@ -313,11 +331,23 @@ class Engine:
         d = st.deadline(s.scene, s)
         return idle if d is None or idle < d else d
 
-    def view(self) -> dict[str, Any]:
-        """The current view, as last shown."""
+    def view(self, now: float | None = None) -> dict[str, Any]:
+        """The current view, as last shown.
+
+        With ``now`` (for a page that connects while the view shows), a countdown
+        in it (``seconds_left``, until the scene's deadline) is brought up to that
+        time, so the page goes on counting where the others are, not from the start.
+        """
         if self._view is None:
             self._view = self._build_view()
-        return self._view
+        view = self._view
+        s = self.session
+        if now is None or "seconds_left" not in view or s is None or s.scene is None:
+            return view
+        deadline = self.types[s.scene.id].deadline(s.scene, s)
+        if deadline is None:
+            return view
+        return {**view, "seconds_left": round(max(0.0, deadline - now), 3)}
 
     def snapshot(self) -> dict[str, Any]:
         """The engine's state, for tests and the station's status page."""
@@ -455,6 +485,7 @@ class Engine:
             if inp.lang != self.default_language:
                 self.default_language = inp.lang
                 self._ui_cache.clear()  # the fallback language of the ui strings changed
+                self._ui_foreign.clear()
                 self._ui_json.clear()
                 self._record("default_language_set", {"lang": inp.lang})
             if attract:
@@ -547,11 +578,18 @@ class Engine:
         else:
             assert s.scene is not None
             scene, rt = s.scene, s
+        foreign: dict[str, str] = {}
+        rt.foreign = foreign
         body = self.types[scene.id].view(scene, rt)
         ui = self._ui_cache.get(lang)
         if ui is None:
             ui = self._ui_cache[lang] = {k: _pick(v, lang, self.default_language)
                                          for k, v in self.ui.items()}
+            self._ui_foreign[lang] = {ui[k]: _lang_of(v, ui[k]) for k, v in self.ui.items()
+                                      if lang not in v and ui[k]}
+        ui_foreign = self._ui_foreign.get(lang)
+        if ui_foreign:
+            foreign = {**ui_foreign, **foreign}
         view: dict[str, Any] = {
             "v": PROTOCOL_VERSION,
             "phase": self.phase.value,
@@ -567,6 +605,10 @@ class Engine:
         if self.closed:
             view["closed"] = True
             view["closed_notice"] = self._notice("closed", lang)
+        if foreign:
+            # text in another language (a missing translation): text → its language,
+            # so that the page marks it with lang= and a screen reader switches voice
+            view["text_lang"] = foreign
         return view
 
     def _notice(self, key: str, lang: str) -> list[dict[str, str]]:
@@ -592,9 +634,15 @@ class _AttractRuntime:
         self.vars: dict[str, Any] = dict(engine.defaults)
         self.data: dict[str, Any] = {}
         self.entered_at = engine.now
+        self.foreign: dict[str, str] = {}
 
     def text(self, text: Mapping[str, str] | None) -> str | None:
-        return _pick(text, self.lang, self.engine.default_language) if text else None
+        if not text:
+            return None
+        s = _pick(text, self.lang, self.engine.default_language)
+        if self.lang not in text and s:
+            self.foreign[s] = _lang_of(text, s)
+        return s
 
 
 def _pick(text: Mapping[str, str], lang: str, default: str) -> str:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import json
+import logging
 import math
 import random
 import re
@@ -29,7 +31,13 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -61,6 +69,10 @@ from showfloor.station.systemd import notify
 RENDERER = Path(__file__).resolve().parent.parent / "renderer"
 WEB = RENDERER / "web"
 VENDOR = RENDERER / "node_modules"
+FAVICON = WEB / "favicon.svg"
+#: where a plug-in scene type's renderer module is served: /plugins/<type>.js
+PLUGINS = "/plugins/"
+log = logging.getLogger("showfloor.station")
 TICK_SECONDS = 0.1
 HEARTBEAT_SECONDS = 10.0
 #: The most bytes a page may send in one message.
@@ -123,6 +135,8 @@ class Station:
         self._notice: dict[str, Any] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._preload_cache: dict[tuple[str, str], list[str]] = {}
+        #: the renderer modules of the plug-in scene types the exhibit uses, by type
+        self.scene_modules: dict[str, Path] = {}
         self.exhibit = exhibit
         self.engine = self._new_engine(exhibit)
         self._record(self.engine.start())
@@ -144,7 +158,8 @@ class Station:
                         idle_timeout=p.idle.timeout, idle_countdown=p.idle.countdown,
                         origin=str(root), seq=seq, **extra)
         if self.store is not None:
-            self.store.register_boot(exhibit.id, exhibit.version, str(root))
+            self.store.register_boot(exhibit.id, exhibit.version, str(root), seq)
+        self.scene_modules = scene_modules(exhibit)
         return engine
 
     # -- lifecycle ---------------------------------------------------------
@@ -243,9 +258,11 @@ class Station:
             "fan": p.fan.model_dump(),
             "vr": p.vr.model_dump(),
             "exhibit": {"id": ex.id, "version": ex.version, "title": dict(ex.title),
-                        "sources": [{"id": s.id, "name": s.name, "url": s.url}
+                        "default_language": ex.default_language,
+                        "sources": [{"id": s.id, "url": s.url, **_source_name(s.name, s.lang)}
                                     for s in ex.sources]},
             "assets": "/exhibit/",
+            "scene_modules": {name: f"{PLUGINS}{name}.js" for name in self.scene_modules},
             "heartbeat": HEARTBEAT_SECONDS,
             "preview": self.preview,
             "version": __version__,
@@ -334,7 +351,7 @@ class Station:
         if self.problems:
             await conn.send("problems", problems=self.problems)
             return
-        view = self.engine.view()
+        view = self.engine.view(self.clock())  # a countdown in it goes on from now
         await conn.send("view", view=view, preload=self.preload(view), mark=None)
         message = self._message_now()
         if message is not None:
@@ -573,11 +590,106 @@ class Station:
         }
 
 
+def scene_modules(exhibit: Exhibit) -> dict[str, Path]:
+    """The renderer modules the exhibit's plug-in scene types bring (``SceneType.renderer``).
+
+    A module file that is missing is left out, with a warning: the page then
+    draws those scenes as calm generic panels rather than not at all.
+    """
+    types = registry()
+    found: dict[str, Path] = {}
+    for name in sorted({s.type for s in exhibit.scenes}):
+        kind = types.get(name)
+        path = kind.renderer_file() if kind is not None else None
+        if path is None:
+            continue
+        if not path.is_file():
+            log.warning("scene type '%s' names its renderer module %s, which is not there; "
+                        "its scenes are drawn as plain panels — reinstall the package that "
+                        "brings it", name, path)
+            continue
+        found[name] = path
+    return found
+
+
+ROLE_NAMES = {"kiosk": ("触摸屏", "touch screen: shows and takes touches"),
+              "control": ("控制面板", "control panel: takes touches"),
+              "display": ("显示屏", "display: shows, takes no touch")}
+
+
+def chooser(profile: StationProfile) -> str:
+    """The page at ``/`` of a station with several surfaces: a link to each."""
+    e = html.escape
+    items = []
+    for s in profile.surfaces:
+        zh, en = ROLE_NAMES[s.role]
+        about = f'<span class="about">{e(s.description)}</span>' if s.description else ""
+        items.append(f'<li><a href="/?surface={e(s.id)}"><b>{e(s.id)}</b>'
+                     f'<span class="role"><span lang="zh-CN">{zh}</span> · '
+                     f'<span lang="en">{en}</span></span>{about}'
+                     f'<span class="url">/?surface={e(s.id)}</span></a></li>')
+    name = e(profile.station.name)
+    n = len(profile.surfaces)
+    return f"""<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="dark">
+<title>{name} — showfloor</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<style>
+body {{ margin: 0; min-height: 100vh; background: #0f1e3a; color: #fff6e6;
+  font: 20px/1.45 "Noto Sans CJK SC", "Noto Sans", sans-serif; }}
+main {{ max-width: 46rem; margin: 0 auto; padding: 3rem 1.5rem; }}
+h1 {{ font-size: 1.6rem; margin: 0 0 .5rem; }}
+p {{ margin: 0 0 1.5rem; color: #d8e2f0; }}
+ul {{ list-style: none; margin: 0; padding: 0; display: grid; gap: 1rem; }}
+a {{ display: grid; gap: .2rem; padding: 1rem 1.25rem; border-radius: 14px;
+  background: #1b3157; color: inherit; text-decoration: none; border: 2px solid #2d4b7c; }}
+a:hover, a:focus-visible {{ border-color: #ffb76b; outline: none; }}
+b {{ font-size: 1.3rem; color: #ffb76b; }}
+.role, .about {{ color: #d8e2f0; }}
+.url {{ font: .85rem/1.4 monospace; color: #b7c6dc; }}
+</style>
+</head>
+<body>
+<main>
+<h1>{name}</h1>
+<p><span lang="zh-CN">这个展位有 {n} 个画面。请在每块屏幕的浏览器中打开其中一个。</span><br>
+<span lang="en">This station has {n} surfaces. Open one on each screen's browser.</span></p>
+<ul>
+{chr(10).join(items)}
+</ul>
+</main>
+</body>
+</html>
+"""
+
+
 def create_app(station: Station) -> Starlette:
     """The ASGI app: the page, the renderer's files, the exhibit's media, the WebSocket."""
 
     async def index(request: Request) -> Response:
+        surfaces = station.profile.surfaces
+        if len(surfaces) > 1 and not request.query_params.get("surface"):
+            # which screen is this? the person setting it up picks
+            return HTMLResponse(chooser(station.profile), headers={
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
+                                           "object-src 'none'; base-uri 'none'"})
         return FileResponse(WEB / "index.html", headers={"Cache-Control": "no-store"})
+
+    async def favicon(request: Request) -> Response:
+        return FileResponse(FAVICON, media_type="image/svg+xml",
+                            headers={"Cache-Control": "max-age=86400"})
+
+    async def plugin(request: Request) -> Response:
+        path = station.scene_modules.get(request.path_params["name"])
+        if path is None:
+            return PlainTextResponse("no such scene module", status_code=404)
+        return FileResponse(path, media_type="text/javascript",
+                            headers={"Cache-Control": "no-cache"})
 
     async def health(request: Request) -> Response:
         return JSONResponse(station.status())
@@ -596,6 +708,9 @@ def create_app(station: Station) -> Starlette:
     routes: list[Any] = [
         Route("/", index),
         Route("/healthz", health),
+        Route("/favicon.ico", favicon),
+        Route("/favicon.svg", favicon),
+        Route(PLUGINS + "{name}.js", plugin),
         WebSocketRoute("/ws", ws),
         Mount("/renderer", StaticFiles(directory=WEB, check_dir=False), name="renderer"),
         Mount("/exhibit", StaticFiles(directory=station.root), name="exhibit"),
@@ -607,3 +722,11 @@ def create_app(station: Station) -> Starlette:
 
 def _now() -> float:
     return time.time()
+
+
+def _source_name(name: str | Mapping[str, str], lang: str | None) -> dict[str, Any]:
+    """A source's name for the page: one string (with its language, when known), or a map
+    from language to name without the text's ``id`` key."""
+    if isinstance(name, str):
+        return {"name": name, "lang": lang} if lang else {"name": name}
+    return {"name": {k: v for k, v in name.items() if k != "id"}}

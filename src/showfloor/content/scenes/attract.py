@@ -7,14 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from showfloor.content.model import AssetPath, Model, SceneBase, Text
+from showfloor.content._images import image_asset, image_view
+from showfloor.content.model import AssetPath, ImageRef, Model, SceneBase, Text
 from showfloor.content.scenes.base import Asset, Edge, LintContext, Option, Runtime, SceneType
 
 
 class LoopItem(Model):
     """One item of the attract loop: an image shown for ``duration``, or a video."""
 
-    image: AssetPath | None = None
+    image: ImageRef | None = None
     video: AssetPath | None = None
     duration: Annotated[float, Field(gt=0, le=600)] | None = None
 
@@ -42,8 +43,7 @@ class Attract(SceneType):
     def assets(self, scene: Any) -> Iterable[Asset]:
         s: AttractScene = scene
         for i, item in enumerate(s.loop):
-            if item.image:
-                yield Asset(item.image, "image", ("loop", i, "image"))
+            yield from image_asset(item.image, ("loop", i, "image"), "attract")
             if item.video:
                 yield Asset(item.video, "video", ("loop", i, "video"))
 
@@ -59,7 +59,7 @@ class Attract(SceneType):
         return {
             "title": rt.text(s.title),
             "loop": [
-                {"image": i.image, "video": i.video, "duration": i.duration or 8.0}
+                {"image": image_view(i.image, rt), "video": i.video, "duration": i.duration or 8.0}
                 for i in s.loop
             ],
             "call": rt.text(s.call),

@@ -13,6 +13,7 @@ Actions are plain strings with a JSON payload (``"choose", {"choice": "a"}``)
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,12 +43,18 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    """A file a scene needs: its ``kind`` is image, video, audio, narration or captions."""
+    """A file a scene needs: its ``kind`` is image, panorama (an equirectangular image),
+    video, audio, narration, captions or model; ``check`` applies the display's budget
+    for that kind."""
 
     path: str
     kind: str
     where: Where
     lang: str | None = None
+    #: a picture: how it was given (its path, or an ``Image``) and the frame it is shown
+    #: in (media, story, quiz, end, detail, attract), for ``check``'s alt and crop rules
+    image: Any = field(default=None, compare=False, hash=False)
+    frame: str | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +160,18 @@ class SceneType:
     terminal: ClassVar[bool] = False
     #: One line for ``showfloor schema`` / docs.
     summary: ClassVar[str] = ""
+    #: The ES module that draws this type in the browser, as a path relative to the
+    #: file that defines the class (``"timeline.js"``): the station serves it at
+    #: ``/plugins/<name>.js`` and names it in ``welcome.scene_modules``. None: the page
+    #: has its own module (the built-in types) or draws the generic panel.
+    renderer: ClassVar[str | None] = None
+
+    @classmethod
+    def renderer_file(cls) -> Path | None:
+        """Where :attr:`renderer` is on disk (None: the type brings no module)."""
+        if cls.renderer is None:
+            return None
+        return Path(inspect.getfile(cls)).resolve().parent / cls.renderer
 
     # -- content side ---------------------------------------------------
     def edges(self, scene: SceneBase) -> Iterable[Edge]:

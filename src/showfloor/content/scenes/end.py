@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from showfloor.content.model import AssetPath, ExprSource, Model, SceneBase, Text
+from showfloor.content._images import image_asset, image_view
+from showfloor.content.model import ExprSource, ImageRef, Model, SceneBase, Text
 from showfloor.content.scenes.base import (
     Asset,
     EndSession,
@@ -18,16 +19,24 @@ from showfloor.content.scenes.base import (
     SceneType,
 )
 
+#: How an ending feels, and the mark it shows above the title: ``celebrate`` (a star),
+#: ``well_done`` (a tick), ``encourage`` (a sprout: keep going) or ``thanks`` (a heart,
+#: the default). A tick is only ever shown when a message asks for it.
+Mood = Literal["celebrate", "well_done", "encourage", "thanks"]
+
 
 class Message(Model):
     when: ExprSource | None = None
     text: Text
+    mood: Mood = Field(default="thanks", description=(
+        "How the ending feels, and its mark: celebrate (a star), well_done (a tick), "
+        "encourage (a sprout) or thanks (a heart)."))
 
 
 class EndScene(SceneBase):
     type: Literal["end"]
     messages: Annotated[list[Message], Field(min_length=1)]
-    image: AssetPath | None = None
+    image: ImageRef | None = None
     duration: Annotated[float, Field(gt=0, le=600)] = 20
 
 
@@ -42,8 +51,7 @@ class End(SceneType):
 
     def assets(self, scene: Any) -> Iterable[Asset]:
         s: EndScene = scene
-        if s.image:
-            yield Asset(s.image, "image", ("image",))
+        yield from image_asset(s.image, ("image",), "end")
 
     def lint(self, scene: Any, ctx: LintContext) -> None:
         s: EndScene = scene
@@ -54,6 +62,15 @@ class End(SceneType):
             ctx.warning(("messages", len(s.messages) - 1, "when"),
                         "the last message has a condition: some visitors may see no message",
                         "drop 'when' from the last message so it is the default")
+        for i, m in enumerate(s.messages):
+            for lang, said in m.text.items():
+                heading = (s.title or {}).get(lang)
+                if lang == "id" or not heading or not _plain(heading):
+                    continue
+                if _plain(said).startswith(_plain(heading)):
+                    ctx.warning(("messages", i, "text", lang), f"message {i + 1} starts with "
+                                f"the title '{heading}' ({lang}): the screen would say it twice",
+                                "begin the message with something new")
         for i, m in enumerate(s.messages[:-1]):
             if m.when is None:
                 ctx.warning(("messages", i), f"message {i + 1} has no condition, so the "
@@ -79,7 +96,8 @@ class End(SceneType):
             "title": rt.text(s.title),
             "text": rt.text(s.messages[i].text) if i is not None else None,
             "message": i,
-            "image": s.image,
+            "mood": s.messages[i].mood if i is not None else "thanks",
+            "image": image_view(s.image, rt),
             "duration": s.duration,
         }
 
@@ -97,3 +115,8 @@ class End(SceneType):
         i = rt.data["message"]
         return [Option("advance", read=len(rt.text(s.messages[i].text) or "") if i is not None
                        else 0)]
+
+
+def _plain(text: str) -> str:
+    """Text without spaces and punctuation, case-folded: what a reader compares."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())

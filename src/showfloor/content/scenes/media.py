@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from showfloor.content.model import AssetPath, Flow, Id, PerLanguage, SceneBase, Text
+from showfloor.content._images import image_asset, image_view
+from showfloor.content.model import AssetPath, Flow, Id, ImageRef, PerLanguage, SceneBase, Text
 from showfloor.content.scenes.base import (
     Asset,
     LintContext,
@@ -24,7 +25,7 @@ DEFAULT_IMAGE_SECONDS = 8.0
 
 class MediaScene(SceneBase):
     type: Literal["media"]
-    image: AssetPath | None = None
+    image: ImageRef | None = None
     video: AssetPath | None = None
     audio: AssetPath | None = None
     body: Text | None = None
@@ -54,7 +55,8 @@ class Media(SceneType):
 
     def assets(self, scene: Any) -> Iterable[Asset]:
         s: MediaScene = scene
-        for kind in ("image", "video", "audio"):
+        yield from image_asset(s.image, ("image",), "media")
+        for kind in ("video", "audio"):
             path = getattr(s, kind)
             if path:
                 yield Asset(path, kind, (kind,))
@@ -107,7 +109,7 @@ class Media(SceneType):
         return {
             "title": rt.text(s.title),
             "body": rt.text(s.body),
-            "image": s.image,
+            "image": image_view(s.image, rt),
             "video": s.video,
             "audio": s.audio,
             "narration": (s.narration or {}).get(rt.lang),

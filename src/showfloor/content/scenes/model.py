@@ -19,7 +19,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from showfloor.content.model import AssetPath, Flow, Id, Model, PerLanguage, SceneBase, Text
+from showfloor.content.model import (
+    AssetPath,
+    Flow,
+    Id,
+    Model,
+    PerLanguage,
+    SceneBase,
+    Text,
+)
+from showfloor.content.scenes._hotspots import (
+    Detail,
+    act_on_hotspot,
+    busy_mark,
+    detail_assets,
+    detail_view,
+    hotspot_options,
+    lint_hotspots,
+    lint_narration,
+)
 from showfloor.content.scenes.base import (
     STAY,
     Asset,
@@ -55,15 +73,6 @@ class Camera(Model):
     max_distance: Annotated[float, Field(gt=0, le=100)] = 6.0
     min_pitch: Annotated[float, Field(ge=-89, le=89)] = -45.0
     max_pitch: Annotated[float, Field(ge=-89, le=89)] = 75.0
-
-
-class Detail(Model):
-    """What a hotspot opens: a text, and optionally an image and narration."""
-
-    text: Text
-    image: AssetPath | None = None
-    narration: PerLanguage | None = None
-    captions: PerLanguage | None = None
 
 
 class ModelHotspot(Model):
@@ -122,40 +131,6 @@ class ModelScene(SceneBase):
     timeline: Timeline | None = None
     source: Id | None = None
     next: Flow
-
-
-# -- shared by model and panorama ----------------------------------------------
-def detail_assets(where: Where, d: Detail | None) -> list[Asset]:
-    if d is None:
-        return []
-    out = [Asset(d.image, "image", (*where, "image"))] if d.image else []
-    return out + media_assets(where, d.narration, d.captions)
-
-
-def lint_narration(ctx: LintContext, where: Where, narration: PerLanguage | None,
-                   captions: PerLanguage | None, stem: str) -> None:
-    """Narration in every language, with captions in every language (as ``media``)."""
-    if not narration:
-        return
-    langs = ctx.exhibit.languages
-    missing = [lang for lang in langs if lang not in (captions or {})]
-    if missing:
-        ctx.error((*where, "captions") if captions else (*where, "narration"),
-                  f"narration without captions in {', '.join(missing)}",
-                  "add captions: {" + ", ".join(f"{m}: media/{stem}.{m}.vtt"
-                                                for m in missing) + "}")
-    for lang in langs:
-        if lang not in narration:
-            ctx.error((*where, "narration"), f"narration missing in {lang}",
-                      f"add '{lang}: media/{stem}.{lang}.opus' under narration")
-
-
-def detail_view(d: Detail | None, rt: Runtime) -> dict[str, Any] | None:
-    if d is None:
-        return None
-    return {"text": rt.text(d.text), "image": d.image,
-            "narration": (d.narration or {}).get(rt.lang),
-            "captions": (d.captions or {}).get(rt.lang)}
 
 
 def error_at_key(ctx: LintContext, where: Where, message: str, hint: str | None,
@@ -290,16 +265,7 @@ class ModelType(SceneType):
             ctx.error(("camera", "pitch"), f"camera pitch {c.pitch:g} is outside "
                       f"min_pitch {c.min_pitch:g} … max_pitch {c.max_pitch:g}",
                       "keep min_pitch ≤ pitch ≤ max_pitch")
-        seen: dict[str, int] = {}
-        for i, h in enumerate(s.hotspots):
-            at: Where = ("hotspots", i)
-            if h.id in seen:
-                ctx.error((*at, "id"), f"duplicate hotspot id '{h.id}' in scene '{s.id}'",
-                          f"the first is hotspot {seen[h.id] + 1}; rename one")
-            seen.setdefault(h.id, i)
-            ctx.check_source((*at, "source"), h.source)
-            lint_narration(ctx, (*at, "detail"), h.detail.narration, h.detail.captions,
-                           f"{s.id}-{h.id}")
+        lint_hotspots(ctx, s.id, s.hotspots)
         if s.timeline is not None:
             self._lint_timeline(s, s.timeline, ctx)
         self._lint_names(s, ctx)
@@ -427,26 +393,7 @@ class ModelType(SceneType):
         if action == "advance":
             return rt.follow(s.next)
         if action == "hotspot":
-            if "id" not in payload:
-                return None
-            wanted = payload["id"]
-            if wanted is None:
-                if d["open"] is None:
-                    return None
-                d["open"] = None
-                d["busy"] = None
-                return STAY
-            h = next((h for h in s.hotspots if h.id == wanted), None)
-            if h is None:
-                return None
-            if d["open"] != h.id:
-                d["open"] = h.id
-                if h.id not in d["opened"]:
-                    d["opened"].append(h.id)
-                rt.record("hotspot_opened", hotspot=h.id)
-                length = rt.duration((h.detail.narration or {}).get(rt.lang))
-                d["busy"] = rt.now + length if length else None
-            return STAY
+            return act_on_hotspot(s.hotspots, rt, payload, panel_sets_busy=True)
         if action == "timeline" and s.timeline is not None:
             raw = payload.get("value")
             if isinstance(raw, bool) or not isinstance(raw, (int, float)) or \
@@ -469,19 +416,12 @@ class ModelType(SceneType):
         return None
 
     def busy_until(self, scene: Any, rt: Runtime) -> float | None:
-        busy: float | None = rt.data.get("busy")
-        return busy
+        return busy_mark(rt)
 
     def options(self, scene: Any, rt: Runtime) -> list[Option]:
         s: ModelScene = scene
         d = rt.data
-        reading = len(rt.text(s.title) or "") + len(rt.text(s.body) or "")
-        opened = next((h for h in s.hotspots if h.id == d["open"]), None)
-        if opened is not None:
-            reading += len(rt.text(opened.detail.text) or "")
-        opts = [Option("hotspot", {"id": h.id}, read=reading + len(rt.text(h.label) or ""),
-                       label=f"hotspot {h.id}")
-                for h in s.hotspots if h.id not in d["opened"]][:3]
+        reading, opts = hotspot_options(rt, s.title, s.body, s.hotspots, most=3)
         t = s.timeline
         if t is not None:
             nxt = _next_stop(t, d["value"])

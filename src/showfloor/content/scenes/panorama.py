@@ -10,11 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
+from showfloor.content.media import image_size
 from showfloor.content.model import AssetPath, Flow, Id, Model, PerLanguage, SceneBase, Text
+from showfloor.content.scenes._choices import exactly_one
+from showfloor.content.scenes._hotspots import (
+    Detail,
+    act_on_hotspot,
+    busy_mark,
+    detail_assets,
+    detail_view,
+    hotspot_options,
+    lint_hotspots,
+    lint_narration,
+)
 from showfloor.content.scenes.base import (
-    STAY,
     Asset,
     Edge,
     LintContext,
@@ -26,7 +37,6 @@ from showfloor.content.scenes.base import (
     flow_edges,
     media_assets,
 )
-from showfloor.content.scenes.model import Detail, detail_assets, detail_view, lint_narration
 
 
 class PanoramaHotspot(Model):
@@ -40,11 +50,7 @@ class PanoramaHotspot(Model):
                             "a virtual tour).")
     source: Id | None = None
 
-    @model_validator(mode="after")
-    def _one_thing(self) -> PanoramaHotspot:
-        if (self.detail is None) == (self.goto is None):
-            raise ValueError("a panorama hotspot needs exactly one of 'detail' or 'goto'")
-        return self
+    _one_thing = exactly_one("detail", "goto", "a panorama hotspot")
 
 
 class PanoramaScene(SceneBase):
@@ -61,11 +67,7 @@ class PanoramaScene(SceneBase):
     source: Id | None = None
     next: Flow
 
-    @model_validator(mode="after")
-    def _one_picture(self) -> PanoramaScene:
-        if (self.image is None) == (self.video is None):
-            raise ValueError("a panorama needs exactly one of 'image' or 'video'")
-        return self
+    _one_picture = exactly_one("image", "video", "a panorama")
 
 
 class Panorama(SceneType):
@@ -83,7 +85,7 @@ class Panorama(SceneType):
     def assets(self, scene: Any) -> Iterable[Asset]:
         s: PanoramaScene = scene
         if s.image:
-            yield Asset(s.image, "image", ("image",))
+            yield Asset(s.image, "panorama", ("image",))
         if s.video:
             yield Asset(s.video, "video", ("video",))
         yield from media_assets((), s.narration, s.captions)
@@ -103,18 +105,10 @@ class Panorama(SceneType):
                           "add captions: {" + ", ".join(f"{m}: media/{s.id}.{m}.vtt"
                                                         for m in missing) + "}")
         lint_narration(ctx, (), s.narration, s.captions, s.id)
-        seen: dict[str, int] = {}
+        lint_hotspots(ctx, s.id, s.hotspots)
         for i, h in enumerate(s.hotspots):
             at: Where = ("hotspots", i)
-            if h.id in seen:
-                ctx.error((*at, "id"), f"duplicate hotspot id '{h.id}' in scene '{s.id}'",
-                          f"the first is hotspot {seen[h.id] + 1}; rename one")
-            seen.setdefault(h.id, i)
             _angles(ctx, at, h.yaw, h.pitch)
-            ctx.check_source((*at, "source"), h.source)
-            if h.detail is not None:
-                lint_narration(ctx, (*at, "detail"), h.detail.narration, h.detail.captions,
-                               f"{s.id}-{h.id}")
             if h.goto == s.id:
                 ctx.warning((*at, "goto"), f"hotspot '{h.id}' goes to its own scene",
                             "point it at another scene")
@@ -149,48 +143,18 @@ class Panorama(SceneType):
 
     def act(self, scene: Any, rt: Runtime, action: str, payload: Mapping[str, Any]) -> Outcome | None:
         s: PanoramaScene = scene
-        d = rt.data
         if action == "advance":
             return rt.follow(s.next)
-        if action != "hotspot" or "id" not in payload:
+        if action != "hotspot":
             return None
-        wanted = payload["id"]
-        if wanted is None:
-            if d["open"] is None:
-                return None
-            d["open"] = None
-            return STAY
-        h = next((h for h in s.hotspots if h.id == wanted), None)
-        if h is None:
-            return None
-        if h.goto is not None:
-            rt.record("hotspot_opened", hotspot=h.id)
-            return rt.follow(h.goto)
-        if d["open"] != h.id:
-            d["open"] = h.id
-            if h.id not in d["opened"]:
-                d["opened"].append(h.id)
-            rt.record("hotspot_opened", hotspot=h.id)
-            assert h.detail is not None
-            length = rt.duration((h.detail.narration or {}).get(rt.lang))
-            if length:
-                d["busy"] = rt.now + length
-        return STAY
+        return act_on_hotspot(s.hotspots, rt, payload, panel_sets_busy=False)
 
     def busy_until(self, scene: Any, rt: Runtime) -> float | None:
-        busy: float | None = rt.data.get("busy")
-        return busy
+        return busy_mark(rt)
 
     def options(self, scene: Any, rt: Runtime) -> list[Option]:
         s: PanoramaScene = scene
-        d = rt.data
-        reading = len(rt.text(s.title) or "") + len(rt.text(s.body) or "")
-        opened = next((h for h in s.hotspots if h.id == d["open"]), None)
-        if opened is not None and opened.detail is not None:
-            reading += len(rt.text(opened.detail.text) or "")
-        opts = [Option("hotspot", {"id": h.id}, read=reading + len(rt.text(h.label) or ""),
-                       label=f"hotspot {h.id}")
-                for h in s.hotspots if h.id not in d["opened"]]
+        reading, opts = hotspot_options(rt, s.title, s.body, s.hotspots)
         opts.append(Option("advance", read=reading, label="advance"))
         return opts
 
@@ -208,12 +172,9 @@ def _angles(ctx: LintContext, at: Where, yaw: float, pitch: float) -> None:
 def _lint_shape(ctx: LintContext, path: str) -> None:
     """An equirectangular image is twice as wide as it is high."""
     try:
-        from PIL import Image
-
-        with Image.open(ctx.root / path) as im:
-            w, h = im.size
+        w, h = image_size(ctx.root / path)
     except (OSError, ValueError):
-        return  # missing or unreadable: reported with the asset
+        return  # missing, unreadable or too large: reported with the asset
     if h and abs(w / h - 2) > 0.02:
         ctx.warning(("image",), f"panorama '{path}' is {w}×{h}: an equirectangular image "
                     "is twice as wide as it is high", "export the panorama at 2:1, e.g. 4096×2048")

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from showfloor.content.model import AssetPath, Flow, Id, Model, SceneBase, Text, VarName
+from showfloor.content._images import image_asset, image_view
+from showfloor.content.model import Flow, Id, ImageRef, Model, SceneBase, Text, VarName
 from showfloor.content.scenes.base import (
     STAY,
     Asset,
@@ -36,7 +37,7 @@ class Question(Model):
     id: Id
     kind: Literal["single", "multiple", "true-false"] = "single"
     prompt: Text
-    image: AssetPath | None = None
+    image: ImageRef | None = None
     points: Annotated[int, Field(ge=0, le=1000)] = 1
     source: Id | None = None
     explanation: Text | None = None
@@ -109,8 +110,7 @@ class Quiz(SceneType):
     def assets(self, scene: Any) -> Iterable[Asset]:
         s: QuizScene = scene
         for i, q in enumerate(s.questions):
-            if q.image:
-                yield Asset(q.image, "image", ("questions", i, "image"))
+            yield from image_asset(q.image, ("questions", i, "image"), "quiz")
 
     def lint(self, scene: Any, ctx: LintContext) -> None:
         s: QuizScene = scene
@@ -200,17 +200,21 @@ class Quiz(SceneType):
                                "count": len(d["order"]), "score": d["score"]}
         if d["stage"] == "summary":
             out.update(max=d["max"], correct=d["correct"], percent=_percent(d),
-                       passed=_percent(d) >= s.pass_mark)
+                       passed=_percent(d) >= s.pass_mark, worth=_worth(s, d["order"]))
             return out
         q, choices = self._question(s, rt)
         out["index"] = d["i"] + 1
         out["question"] = {
-            "id": q.id, "kind": q.kind, "prompt": rt.text(q.prompt), "image": q.image,
+            "id": q.id, "kind": q.kind, "prompt": rt.text(q.prompt),
+            "image": image_view(q.image, rt),
             "points": q.points, "source": q.source,
             "choices": [{"id": c.id, "text": rt.text(c.text)} for c in choices],
         }
         if s.time_limit and d["stage"] == "question":
+            # the page counts down from what is left, so a page that (re)connects
+            # late shows the same countdown (Engine.view(now) brings it up to date)
             out["time_limit"] = s.time_limit
+            out["seconds_left"] = seconds_left(d["shown"] + s.time_limit, rt.now)
         if d["stage"] == "feedback":
             last = d["last"]
             picked = set(last["choices"])
@@ -219,6 +223,7 @@ class Quiz(SceneType):
                 fb = [rt.text(q.feedback.get("correct" if last["correct"] else "incorrect"))]
             out["answer"] = {
                 "choices": last["choices"], "correct": last["correct"],
+                "result": _result(q, choices, last),
                 "timed_out": last["timed_out"], "points": last["points"],
                 "right": [c.id for c in choices if c.correct],
                 "feedback": [f for f in fb if f],
@@ -318,6 +323,35 @@ class Quiz(SceneType):
             opts.append(Option("answer", {"question": q.id, "choices": right}, read=read,
                                correct=True, label="+".join(right)))
         return opts
+
+
+def seconds_left(deadline: float, now: float) -> float:
+    """Seconds from ``now`` to ``deadline`` (never below 0), to the millisecond."""
+    return round(max(0.0, deadline - now), 3)
+
+
+def _result(q: Question, choices: list[QuizChoice], last: Mapping[str, Any]) -> str:
+    """The verdict a visitor reads: correct, partly (some of the right ones, on a
+    multiple-choice question), incorrect or timed_out."""
+    if last["timed_out"]:
+        return "timed_out"
+    if last["correct"]:
+        return "correct"
+    right = {c.id for c in choices if c.correct}
+    if q.kind == "multiple" and right & set(last["choices"]):
+        return "partly"
+    return "incorrect"
+
+
+def _worth(s: QuizScene, order: list[int]) -> list[dict[str, int]]:
+    """How many of the questions asked are worth other than 1 point, by points (most first):
+    the summary says so, so that points and questions right add up for a visitor."""
+    counts: dict[int, int] = {}
+    for i in order:
+        p = s.questions[i].points
+        if p != 1:
+            counts[p] = counts.get(p, 0) + 1
+    return [{"points": p, "count": n} for p, n in sorted(counts.items(), reverse=True)]
 
 
 def _percent(d: Mapping[str, Any]) -> int:

@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
+from showfloor.content._images import image_asset, image_view
 from showfloor.content.model import (
-    AssetPath,
     ExprSource,
     Flow,
     Id,
+    ImageRef,
     Model,
     PerLanguage,
     SceneBase,
     Text,
 )
+from showfloor.content.scenes._choices import exactly_one
 from showfloor.content.scenes.base import (
     Asset,
     Edge,
@@ -41,17 +43,13 @@ class Choice(Model):
     when: ExprSource | None = Field(
         default=None, description="Offer this choice only when the condition holds.")
 
-    @model_validator(mode="after")
-    def _one_way(self) -> Choice:
-        if (self.goto is None) == (self.next is None):
-            raise ValueError("a choice needs exactly one of 'goto' or 'next'")
-        return self
+    _one_way = exactly_one("goto", "next", "a choice")
 
 
 class StoryScene(SceneBase):
     type: Literal["story"]
     text: Text
-    image: AssetPath | None = None
+    image: ImageRef | None = None
     narration: PerLanguage | None = None
     captions: PerLanguage | None = None
     choices: Annotated[list[Choice], Field(min_length=1)]
@@ -77,8 +75,7 @@ class Story(SceneType):
 
     def assets(self, scene: Any) -> Iterable[Asset]:
         s: StoryScene = scene
-        if s.image:
-            yield Asset(s.image, "image", ("image",))
+        yield from image_asset(s.image, ("image",), "story")
         yield from media_assets((), s.narration, s.captions)
 
     def lint(self, scene: Any, ctx: LintContext) -> None:
@@ -117,7 +114,7 @@ class Story(SceneType):
         return {
             "title": rt.text(s.title),
             "text": rt.text(s.text),
-            "image": s.image,
+            "image": image_view(s.image, rt),
             "narration": (s.narration or {}).get(rt.lang),
             "captions": (s.captions or {}).get(rt.lang),
             "choices": [{"id": c.id, "label": rt.text(c.label)} for c in self._offered(s, rt)],

@@ -1,4 +1,4 @@
-// showfloor renderer: one page per surface (?surface=ID, default "main").
+// showfloor renderer: one page per surface (?surface=ID; without it, the station's first).
 //
 // The station decides; this page draws. It connects to /ws, says hello,
 // draws every view it is sent with the module registered for the view's
@@ -16,10 +16,11 @@ import {FrameMeter} from "./metrics.js";
 import {Narrator} from "./narration.js";
 import {watchIndexedDB, wipeStorage} from "./privacy.js";
 import * as scenes from "./scenes/index.js";
-import {t} from "./strings.js";
+import {englishFallbacks, t} from "./strings.js";
 import {setDisplay} from "./three/display.js";
 
-const SURFACE = new URLSearchParams(location.search).get("surface") || "main";
+// the surface this page is (?surface=ID); none: the station gives it its first surface
+const SURFACE = new URLSearchParams(location.search).get("surface") || null;
 const BOOT = Math.random().toString(36).slice(2, 8);  // marks are unique per page load
 const ROLES = new Set(["kiosk", "control", "display"]);
 const FADE_MS = 400;
@@ -41,7 +42,8 @@ const state = {
   welcome: null,
   role: "kiosk",
   assets: "",
-  sources: new Map(),
+  sources: new Map(),  // id → {name: "…" | {lang: "…"}, lang?}
+  defaultLang: null,   // the exhibit's default language (where a missing translation falls back)
   exhibitTitle: null,
   view: null,        // the view drawn now (null after a reset)
   viewSeq: null,     // seq of the last view message (for `resume`)
@@ -70,7 +72,8 @@ const narrator = new Narrator({home: els.captions, problem});
 const preloaded = new Set();
 const conn = new Connection({
   url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
-  hello: () => ({surface: SURFACE, ...(state.viewSeq ? {resume: state.viewSeq} : {})}),
+  hello: () => ({...(SURFACE ? {surface: SURFACE} : {}),
+                 ...(state.viewSeq ? {resume: state.viewSeq} : {})}),
   onMessage,
   onState: connectionState,
 });
@@ -83,7 +86,7 @@ Object.defineProperty(window, "showfloor", {
     get state() {
       const v = state.view;
       return Object.freeze({
-        connection: conn.state, surface: SURFACE, role: state.role,
+        connection: conn.state, surface: state.welcome?.surface?.id ?? SURFACE, role: state.role,
         phase: v?.phase ?? null, scene: v?.scene ?? null, type: v?.type ?? null,
         stage: v?.stage ?? null, lang: v?.lang ?? null, overlay: v?.overlay?.kind ?? null,
         busy: state.busy, ...state.a11y,
@@ -134,7 +137,8 @@ function onWelcome(msg) {
   document.body.dataset.orientation = msg.orientation || "";
   const base = typeof msg.assets === "string" ? msg.assets : "";
   state.assets = base && !base.endsWith("/") ? `${base}/` : base;
-  state.sources = new Map((msg.exhibit?.sources || []).map((s) => [s.id, s.name]));
+  state.sources = new Map((msg.exhibit?.sources || []).map((s) => [s.id, s]));
+  state.defaultLang = typeof msg.exhibit?.default_language === "string" ? msg.exhibit.default_language : null;
   state.exhibitTitle = msg.exhibit?.title ?? null;
   // plug-in scene types: {type: module URL} (optional; see README)
   const extra = msg.scene_modules;
@@ -221,6 +225,7 @@ function mount(mod, view, key, mark) {
     let done = false;
     try { done = mod.update(view, cur.ctx) === true; } catch (err) { report(err); }
     if (done) {
+      markForeign(cur.el, view);
       Object.assign(cur, {view, key});
       chrome(view);
       overlay(view);
@@ -239,6 +244,7 @@ function mount(mod, view, key, mark) {
     el = scenes.generic.render(view, ctx);
   }
   ctx.root = el;
+  markForeign(el, view);
   el.classList.add("scene");
   el.dataset.scene = view.scene ?? "";
   el.dataset.type = view.type ?? "";
@@ -336,7 +342,7 @@ function context(view, signal) {
     view,
     root: null,
     role: state.role,
-    surface: SURFACE,
+    surface: state.welcome?.surface?.id ?? SURFACE,
     interactive: state.role !== "display",   // buttons and inputs
     narrates: state.role !== "control",      // sound, narration and large media
     exhibitTitle: pickText(state.exhibitTitle, view.lang),
@@ -347,7 +353,9 @@ function context(view, signal) {
     fmt,
     send: sendInput,
     image: (path, opts) => artImage(path, opts),
-    source: (id) => state.sources.get(id) || null,
+    source: (id) => sourceName(id, ctx.view.lang)?.text || null,
+    // {text, lang}: lang is the name's language (null when not known)
+    sourceName: (id) => sourceName(id, ctx.view.lang),
     problem,
     announce: (text) => say(text),
     animate: (ms) => { if (!reducedMotion()) meter.during(ms); },
@@ -529,9 +537,12 @@ function chrome(view) {
   const caps = els.tray.querySelector("[data-tray='captions']");
   const capsShown = caps.hidden;
   setHidden(caps, state.role === "control");
-  setText(caps.querySelector(".chip__label"), view.ui?.captions || "Captions");
-  setText(els.tray.querySelector("[data-tray='large'] .chip__label"), t(view, "large_text"));
-  setText(els.tray.querySelector("[data-tray='contrast'] .chip__label"), t(view, "high_contrast"));
+  for (const [el, text] of [[caps.querySelector(".chip__label"), view.ui?.captions || "Captions"],
+    [els.tray.querySelector("[data-tray='large'] .chip__label"), t(view, "large_text")],
+    [els.tray.querySelector("[data-tray='contrast'] .chip__label"), t(view, "high_contrast")]]) {
+    setText(el, text);
+    setAttr(el, "lang", langOf(view, text));  // a label in another language: its own voice
+  }
   // the tray's one Tab stop moves only when a chip came or went
   if (shown !== lang.hidden || capsShown !== caps.hidden || !state.trayKeyed) {
     state.trayKeyed = true;
@@ -619,6 +630,10 @@ function openIdle(view, o) {
     count.textContent = fmt(v.ui?.resetting || "{seconds}", {seconds: left()});
     number.textContent = String(left());
     if (here) here.querySelector(".btn__label").textContent = v.ui?.still_here || "I'm still here";
+    // words in another language than the page's: their own voice
+    setAttr(heading, "lang", langOf(v, v.ui?.still_there));
+    setAttr(count, "lang", langOf(v, v.ui?.resetting));
+    if (here) setAttr(here.querySelector(".btn__label"), "lang", langOf(v, v.ui?.still_here));
   };
   relabel(view);
   const tick = () => {
@@ -789,15 +804,28 @@ function assetUrl(path) {
   return state.assets + p;
 }
 
-/** An illustration that fills its panel, or a calm gradient panel when it cannot load. */
-function artImage(path, {className = "", eager = false} = {}) {
+/**
+ * An illustration in its panel, or a calm gradient panel when it cannot load.
+ * `image` is a path, or {src, alt, decorative, fit, focus} (docs/format.md,
+ * "Pictures"): `cover` fills the panel (cropping around `focus`), `contain`
+ * shows the whole picture. Only a decorative picture is hidden from screen readers.
+ */
+function artImage(image, {className = "", eager = false} = {}) {
+  const pic = typeof image === "string" ? {src: image} : (image && typeof image === "object" ? image : {});
+  const path = typeof pic.src === "string" && pic.src ? pic.src : null;
   const box = h("div", {class: `art ${className}`.trim()});
   if (!path) {
     box.classList.add("art--empty");
     return box;
   }
-  const img = h("img", {alt: "", draggable: "false", decoding: "async",
-    loading: eager ? "eager" : null});
+  const fit = pic.fit === "contain" ? "contain" : "cover";
+  const [x, y] = focusOf(pic.focus);
+  const decorative = pic.decorative === true;
+  box.classList.add(`art--${fit}`);
+  const img = h("img", {alt: !decorative && typeof pic.alt === "string" ? pic.alt : "",
+    "aria-hidden": decorative ? "true" : null, draggable: "false", decoding: "async",
+    loading: eager ? "eager" : null,
+    style: {"object-fit": fit, "object-position": `${x * 100}% ${y * 100}%`}});
   img.addEventListener("error", () => {
     box.classList.add("art--missing");
     img.remove();
@@ -806,6 +834,79 @@ function artImage(path, {className = "", eager = false} = {}) {
   img.src = assetUrl(path);
   box.append(img);
   return box;
+}
+
+/** A focus point [x, y] (0…1) as given in a view; the middle when it is missing or odd. */
+function focusOf(focus) {
+  const ok = (v) => typeof v === "number" && v >= 0 && v <= 1;
+  return Array.isArray(focus) && ok(focus[0]) && ok(focus[1]) ? focus : [0.5, 0.5];
+}
+
+/** A source's name in `lang` ({text, lang}): its own language, the exhibit's default, then any. */
+function sourceName(id, lang) {
+  const s = id ? state.sources.get(id) : null;
+  if (!s) return null;
+  if (typeof s.name === "string") {
+    return s.name ? {text: s.name, lang: typeof s.lang === "string" && s.lang ? s.lang : null} : null;
+  }
+  const picked = pickMessage(s.name, lang, state.defaultLang);
+  return picked ? {text: picked.words, lang: picked.lang} : null;
+}
+
+/**
+ * Mark words shown in another language than the page's (a missing translation
+ * falls back to another language; the view lists them in `text_lang`) with a
+ * `lang` attribute, so that a screen reader switches voice and the right font
+ * is used. Only runs when the view has such words.
+ */
+function markForeign(root, view) {
+  for (const el of root.querySelectorAll("[data-foreign]")) {
+    el.removeAttribute("lang");
+    el.removeAttribute("data-foreign");
+  }
+  const map = foreignWords(view);
+  const langs = new Map();
+  for (const [text, lang] of Object.entries(map)) {
+    if (typeof lang !== "string" || !lang || lang === view.lang) continue;
+    langs.set(text.trim(), lang);
+    for (const part of text.split(/\n\s*\n/)) langs.set(part.trim(), lang);
+  }
+  langs.delete("");
+  if (!langs.size) return;
+  const mark = (el, lang) => {
+    if (!lang || el.hasAttribute("lang")) return;
+    el.setAttribute("lang", lang);
+    el.dataset.foreign = "";
+  };
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (el && n.nodeValue.trim()) mark(el, langs.get(el.textContent.trim()));
+  }
+  for (const img of root.querySelectorAll("img[alt]")) mark(img, langs.get(img.alt.trim()));
+}
+
+const fallbacks = new Map();  // "lang|ui keys" → the renderer's own English fallbacks
+
+/** Words of `view` in another language than its own: the station's `text_lang`, and ours. */
+function foreignWords(view) {
+  const lang = typeof view.lang === "string" ? view.lang : "en";
+  const key = `${lang}|${Object.keys(view.ui || {}).length}`;
+  let own = fallbacks.get(key);
+  if (!own) {
+    own = englishFallbacks(view);
+    if (fallbacks.size > 20) fallbacks.clear();
+    fallbacks.set(key, own);
+  }
+  const sent = view.text_lang && typeof view.text_lang === "object" ? view.text_lang : null;
+  if (!sent) return own;
+  return Object.keys(own).length ? {...own, ...sent} : sent;
+}
+
+/** The language of `text` when it is not `view`'s (for a `lang` attribute), else null. */
+function langOf(view, text) {
+  const lang = text ? foreignWords(view)[text] : null;
+  return typeof lang === "string" && lang && lang !== view.lang ? lang : null;
 }
 
 const IMAGE = /\.(png|jpe?g|webp|avif|gif|svg)(\?|#|$)/i;

@@ -35,14 +35,33 @@ export function actions(ctx, ...buttons) {
   return h("div", {class: "actions", "data-keys-group": "scene"}, list);
 }
 
-/** "Source: World Health Organization — …" (small), or null. */
+/**
+ * "Source: World Health Organization — …" (small), or null. A name in another
+ * language than the page's carries its `lang`, so a screen reader switches voice.
+ */
 export function sourceLine(ctx, id) {
-  const name = id ? ctx.source(id) : null;
-  if (!name) return null;
+  const name = !id ? null : ctx.sourceName ? ctx.sourceName(id) : {text: ctx.source(id), lang: null};
+  if (!name?.text) return null;
   const sep = /^zh|^ja/.test(ctx.view.lang) ? "：" : ": ";
   return h("p", {class: "source"},
     h("span", {class: "source__label", text: `${ctx.view.ui?.source || ctx.t("source")}${sep}`}),
-    h("span", {class: "source__name", text: name}));
+    h("span", {class: "source__name", text: name.text,
+      lang: name.lang && name.lang !== ctx.view.lang ? name.lang : null}));
+}
+
+/** Whether two pictures of a view look the same (file, fit, focus; the alt text may differ). */
+export function sameImage(a, b) {
+  const key = (p) => (p && typeof p === "object"
+    ? JSON.stringify([p.src, p.fit, p.focus, p.decorative === true]) : JSON.stringify(p ?? null));
+  return key(a) === key(b);
+}
+
+/** The same picture in another language: its alt text in that language. */
+export function relabelImage(container, image) {
+  const img = container?.querySelector("img");
+  if (!img || !image || typeof image !== "object" || image.decorative === true) return;
+  const alt = typeof image.alt === "string" ? image.alt : "";
+  if (img.getAttribute("alt") !== alt) img.setAttribute("alt", alt);
 }
 
 /** The scene's main heading (each scene has exactly one h1). */

@@ -11,6 +11,15 @@ const STRINGS = {
     choose_all: "可多选：选出所有正确的答案",
     your_answer: "你的选择",
     right_answer: "正确答案",
+    partly: "部分正确",
+    picked_right: "你选对了",
+    picked_wrong: "你选了这个，但它不对",
+    missed: "你漏选了",
+    not_picked: "没有选",
+    summary_points: "你得了 {score} 分，满分 {max} 分",
+    summary_questions: "{count} 题中答对 {correct} 题",
+    worth_one: "其中 1 题值 {points} 分",
+    worth_many: "其中 {n} 题各值 {points} 分",
     summary: "你答对了 {correct} 题，共 {count} 题",
     time_left: "剩余 {seconds} 秒",
     problems: "展品内容有问题",
@@ -24,6 +33,15 @@ const STRINGS = {
     choose_all: "可複選：選出所有正確的答案",
     your_answer: "你的選擇",
     right_answer: "正確答案",
+    partly: "部分正確",
+    picked_right: "你選對了",
+    picked_wrong: "你選了這個，但它不對",
+    missed: "你漏選了",
+    not_picked: "沒有選",
+    summary_points: "你得了 {score} 分，滿分 {max} 分",
+    summary_questions: "{count} 題中答對 {correct} 題",
+    worth_one: "其中 1 題值 {points} 分",
+    worth_many: "其中 {n} 題各值 {points} 分",
     summary: "你答對了 {correct} 題，共 {count} 題",
     time_left: "剩餘 {seconds} 秒",
     problems: "展品內容有問題",
@@ -37,12 +55,38 @@ const STRINGS = {
     choose_all: "Choose all the answers that are right",
     your_answer: "Your answer",
     right_answer: "Right answer",
+    partly: "Partly right",
+    picked_right: "You picked this — right",
+    picked_wrong: "You picked this — not right",
+    missed: "You missed this one",
+    not_picked: "Not picked",
+    summary_points: "You scored {score} of {max} points",
+    summary_questions: "{correct} of {count} questions right",
+    worth_one: "1 question is worth {points} points",
+    worth_many: "{n} questions are worth {points} points each",
     summary: "You got {correct} of {count} right",
     time_left: "{seconds} s left",
     problems: "This exhibit has problems",
     language_switch: "Switch language",
   },
 };
+
+/**
+ * The strings `t(view, key)` gives in English because we have none in the view's
+ * language (and its `ui` has none either): {text: "en"}, for `lang` attributes.
+ */
+export function englishFallbacks(view) {
+  const lang = (view && view.lang) || "en";
+  if (lang === "en" || lang.startsWith("en-")) return {};
+  const ui = (view && view.ui) || {};
+  const table = STRINGS[lang] || STRINGS[lang.split("-")[0]] ||
+    (lang.startsWith("zh") ? STRINGS["zh-CN"] : {});
+  const out = {};
+  for (const [key, text] of Object.entries(STRINGS.en)) {
+    if (typeof ui[key] !== "string" && table[key] === undefined) out[text] = "en";
+  }
+  return out;
+}
 
 /** The string `key` for `view` (its `ui` first, then ours in its language, then English). */
 export function t(view, key) {

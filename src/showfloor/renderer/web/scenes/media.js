@@ -4,7 +4,7 @@
 // in the same caption bar.
 
 import {h, icon, setText} from "../dom.js";
-import {actions, button, paragraphs, sourceLine, title} from "../parts.js";
+import {actions, button, paragraphs, relabelImage, sameImage, sourceLine, title} from "../parts.js";
 
 const shown = new WeakMap();  // ctx → the view its scene shows
 
@@ -13,15 +13,17 @@ export function render(view, ctx) {
   const root = h("section", {class: `media scene-grid role-${ctx.role}`, "aria-labelledby": "scene-title"});
   const art = h("div", {class: "frame media__art", "data-captions-dock": ""});
   art.append(visual(view, ctx));
-  const text = h("div", {class: "panel__text", "data-fit": ""}, words(view, ctx));
+  const text = h("div", {class: "panel__text", "data-fit": ""}, words(view));
   const next = button(ctx, {label: view.ui?.next || "Continue", iconName: "arrow",
     input: {type: "advance"}});
-  root.append(art, h("div", {class: "panel media__panel"}, text, actions(ctx, next)));
+  // the source stays in sight (large text too): only the words above it shrink or scroll
+  root.append(art, h("div", {class: "panel media__panel"}, text, sourceLine(ctx, view.source),
+    actions(ctx, next)));
   return root;
 }
 
-function words(view, ctx) {
-  return [title(view.title), paragraphs(view.body), sourceLine(ctx, view.source)].filter(Boolean);
+function words(view) {
+  return [title(view.title), paragraphs(view.body)].filter(Boolean);
 }
 
 /** The same scene in another language: new words; the picture (or film) keeps going. */
@@ -30,10 +32,16 @@ export function update(view, ctx) {
   const text = ctx.root?.querySelector(".media__panel .panel__text");
   if (!old || !text) return false;
   // another picture or film, or the film's own captions in another language: draw anew
-  for (const k of ["image", "video", "audio"]) if (old[k] !== view[k]) return false;
+  if (!sameImage(old.image, view.image)) return false;
+  for (const k of ["video", "audio"]) if (old[k] !== view[k]) return false;
   if (Boolean(old.narration) !== Boolean(view.narration)) return false;
   if (!view.narration && (view.video || view.audio) && old.captions !== view.captions) return false;
-  text.replaceChildren(...words(view, ctx));
+  const source = ctx.root.querySelector(".media__panel > .source");
+  const nextSource = sourceLine(ctx, view.source);
+  if (Boolean(source) !== Boolean(nextSource)) return false;
+  text.replaceChildren(...words(view));
+  if (!view.video && !(view.audio && !view.image)) relabelImage(ctx.root.querySelector(".media__art"), view.image);
+  source?.replaceWith(nextSource);
   setText(ctx.root.querySelector(".media__panel .actions .btn__label"), view.ui?.next || "Continue");
   shown.set(ctx, view);
   return true;

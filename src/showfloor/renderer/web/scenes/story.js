@@ -2,7 +2,7 @@
 // choices (one button each). Display surfaces list the choices as text.
 
 import {h, setText} from "../dom.js";
-import {paragraphs, sameIds, title} from "../parts.js";
+import {paragraphs, relabelImage, sameIds, sameImage, title} from "../parts.js";
 
 const shown = new WeakMap();  // ctx → the view its scene shows
 
@@ -22,7 +22,8 @@ export function update(view, ctx) {
   const old = shown.get(ctx);
   const root = ctx.root;
   const text = root?.querySelector(".story__text");
-  if (!old || !text || old.image !== view.image || !sameIds(old.choices, view.choices)) return false;
+  if (!old || !text || !sameImage(old.image, view.image) || !sameIds(old.choices, view.choices)) return false;
+  relabelImage(root.querySelector(".story__art"), view.image);
   text.replaceChildren(...[title(view.title), paragraphs(view.text, "body body--story")].filter(Boolean));
   const labels = root.querySelectorAll(".story__choices .choice__text");
   (view.choices || []).forEach((c, i) => setText(labels[i], c.label));
