@@ -156,11 +156,13 @@ scenes:
 """
 
 
-def write_exhibit(root: Path, time_limit: float | None = None) -> Path:
+def write_exhibit(root: Path, time_limit: float | None = None, intro: str | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     text = EXHIBIT
     if time_limit is not None:
         text = text.replace("    results: {percent", f"    time_limit: {time_limit}\n    results: {{percent")
+    if intro is not None:
+        text = text.replace("    results: {percent", f"    intro: {intro}\n    results: {{percent")
     (root / "exhibit.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
     (root / "media").mkdir(exist_ok=True)
     shutil.copy(CORPUS_PNG, root / "media" / "pic.png")
@@ -431,5 +433,37 @@ def test_a_timed_question_goes_on_counting_after_a_reload(browser: Browser,
         other = open_surface(browser, st.port)
         wait_for(other, scene="quiz", stage="question")
         assert view(other)["seconds_left"] <= left
+    finally:
+        st.stop()
+
+
+def test_a_quiz_intro_shows_above_the_first_question_in_each_language(
+        browser: Browser, tmp_path: Path) -> None:
+    intro = "{zh-CN: 三个小问题，看看你记住了什么。, en: Three quick questions on what you saw.}"
+    st = start_station(write_exhibit(tmp_path / "ex", intro=intro), data=tmp_path / "d")
+    try:
+        page = open_surface(browser, st.port)
+        to_quiz(page)
+        shown = page.locator(".scene:not([hidden]) .quiz__intro")
+        expect_text = "三个小问题，看看你记住了什么。"
+        assert shown.inner_text() == expect_text
+        # above the question, inside the same column, wholly on screen
+        box = page.evaluate("""() => {
+            const s = document.querySelector('.scene:not([hidden])');
+            const i = s.querySelector('.quiz__intro').getBoundingClientRect();
+            const p = s.querySelector('.quiz__prompt').getBoundingClientRect();
+            return {above: i.bottom <= p.top + 1, inside: i.top >= 0 && i.bottom <= innerHeight};
+        }""")
+        assert box == {"above": True, "inside": True}
+        press(page, "English")
+        page.wait_for_function("document.querySelector('.scene:not([hidden]) .quiz__intro')"
+                               "?.textContent === 'Three quick questions on what you saw.'")
+        # after the first answer the intro is not said again
+        first = view(page)["question"]
+        answer(page, first["choices"][0]["text"])
+        advance(page)
+        wait_for(page, stage="question")
+        assert view(page)["index"] == 2
+        assert page.locator(".scene:not([hidden]) .quiz__intro").count() == 0
     finally:
         st.stop()

@@ -145,3 +145,24 @@ def test_an_ending_without_a_mood_is_thanks_not_a_tick(tiny: Exhibit) -> None:
     st.feed(Advanced(), at=20)
     assert st.scene == "good_end"
     assert st.view["mood"] == "thanks"
+
+
+# -- the introduction ---------------------------------------------------------------------
+
+def test_a_quiz_intro_is_said_above_the_first_question_only(tmp_path: Path) -> None:
+    doc = TINY.replace("    time_limit: 20\n",
+                       "    time_limit: 20\n"
+                       "    intro: {en: Three quick questions., zh-CN: 三个小问题。}\n", 1)
+    assert doc != TINY
+    st = at_quiz(load_exhibit(tmp_path / "intro", doc))
+    assert st.view["index"] == 1 and st.view["intro"] == "Three quick questions."
+    st.feed(LanguageChanged("zh-CN"), at=13)
+    assert st.view["intro"] == "三个小问题。"
+    answer(st, "a", at=14)  # the feedback is about the answer, not the quiz
+    assert "intro" not in st.view
+    st.feed(Advanced(), at=15)
+    assert st.view["index"] == 2 and "intro" not in st.view
+
+
+def test_a_quiz_without_intro_has_none_in_its_view(tiny: Exhibit) -> None:
+    assert "intro" not in at_quiz(tiny).view

@@ -204,6 +204,8 @@ class Quiz(SceneType):
             return out
         q, choices = self._question(s, rt)
         out["index"] = d["i"] + 1
+        if s.intro and d["i"] == 0 and d["stage"] == "question":
+            out["intro"] = rt.text(s.intro)  # said once, above the first question
         out["question"] = {
             "id": q.id, "kind": q.kind, "prompt": rt.text(q.prompt),
             "image": image_view(q.image, rt),

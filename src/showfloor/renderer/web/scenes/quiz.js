@@ -61,6 +61,9 @@ function updateQuestion(view, ctx, root) {
   const q = view.question || {};
   const ask = root.querySelector(".quiz__ask");
   if (!ask) return false;
+  const intro = ask.querySelector(".quiz__intro");
+  if (Boolean(view.intro) !== Boolean(intro)) return false;
+  setText(intro, view.intro);
   setText(ask.querySelector(".quiz__prompt"), q.prompt || "");
   setText(ask.querySelector(".hint"), ctx.t("choose_all"));
   const texts = ask.querySelectorAll(".choice__text");
@@ -129,7 +132,8 @@ function question(view, ctx) {
   const choices = Array.isArray(q.choices) ? q.choices : [];
   const kind = q.kind || "single";
   const multiple = kind === "multiple";
-  const ask = h("div", {class: "quiz__ask", "data-fit": ""}, prompt(q));
+  const ask = h("div", {class: "quiz__ask", "data-fit": ""},
+    view.intro ? h("p", {class: "quiz__intro"}, view.intro) : null, prompt(q));
   if (multiple) ask.append(h("p", {class: "hint"}, ctx.t("choose_all")));
   const group = `choices quiz__choices choices--${Math.min(choices.length, 6)} kind-${kind}`;
 
