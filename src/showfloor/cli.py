@@ -349,6 +349,93 @@ def hall_cmd(
     run_hall(exhibit, port=port, data=data, host=host, hall_name=name)
 
 
+keys_app = typer.Typer(help="Signing keys for exhibit bundles.", no_args_is_help=True,
+                       add_completion=False, pretty_exceptions_enable=False)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new")
+def keys_new(
+    keyfile: Annotated[Path, typer.Argument(help="Where to write the private key (never "
+                                            "overwritten).")],
+) -> None:
+    """Make an Ed25519 signing key for bundles (a PEM file only its owner can read)."""
+    from showfloor.content.bundle import key_id, new_key
+
+    key = new_key(keyfile)
+    out.print(f"[green]✓[/green] wrote {keyfile} (key id {key_id(key.public_key())}); keep it "
+              f"secret — give stations what 'showfloor keys show {keyfile}' prints")
+
+
+@keys_app.command("show")
+def keys_show(
+    keyfile: Annotated[Path, typer.Argument(help="A private key that 'keys new' wrote.")],
+) -> None:
+    """Print the public key and its id, as one line of a trust list."""
+    from showfloor.content.bundle import key_id, load_key, public_text
+
+    public = load_key(keyfile).public_key()
+    sys.stdout.write(f"{public_text(public)}  # key id {key_id(public)}\n")
+
+
+@app.command("pack")
+def pack_cmd(
+    path: Annotated[Path, typer.Argument(help="The exhibit folder.")],
+    key: Annotated[Path, typer.Option("--key", help="The private key to sign with "
+                                      "('showfloor keys new').")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The bundle to write, e.g. "
+                                         "NAME.showfloor.")],
+    expires: Annotated[int, typer.Option("--expires", min=1, max=3650,
+                                         help="Days the bundle stays valid after it was "
+                                         "made.")] = 365,
+) -> None:
+    """Check an exhibit and pack it into a signed, reproducible bundle."""
+    from showfloor.content.bundle import key_id, load_key, pack
+    from showfloor.content.lint import check
+
+    signing = load_key(key)
+    report = check(path)
+    if not report.ok or report.exhibit is None:
+        for p in report.errors:
+            err.print(str(p), markup=False)
+        err.print("[red]error:[/red] ", end="")
+        err.print(f"{path} has {len(report.errors)} error(s); fix them ('showfloor check "
+                  f"{path}') before packing — nothing was packed", markup=False)
+        raise typer.Exit(EXIT_PROBLEMS)
+    ex = report.exhibit
+    manifest = pack(report.root, ex.id, ex.version, signing, output, expires_days=expires)
+    out.print(f"[green]✓[/green] packed {ex.id} {ex.version} into {output}: "
+              f"{len(manifest.files)} files, {manifest.total:,} bytes, signed by key "
+              f"{key_id(signing.public_key())}, expires "
+              f"{manifest.expiry}")
+
+
+@app.command("verify")
+def verify_cmd(
+    bundle: Annotated[Path, typer.Argument(help="A .showfloor bundle.")],
+    trust: Annotated[list[str] | None, typer.Option("--trust", help="A trusted public key, or "
+                                                    "a trust-list file (one key a line); "
+                                                    "may be given more than once.")] = None,
+) -> None:
+    """Check a bundle: signature, expiry, and every file's size and SHA-256."""
+    from showfloor.content.bundle import load_trusted, verify
+    from showfloor.errors import BundleError
+
+    trusted = load_trusted(trust or [])
+    if not bundle.is_file():
+        raise ShowfloorError(f"{bundle}: no such bundle file" if not bundle.exists() else
+                             f"{bundle} is not a file; give a .showfloor bundle")
+    try:
+        verified = verify(bundle, trusted or None)
+    except BundleError as e:
+        err.print("[red]error:[/red] ", end="")
+        said = str(e)
+        err.print(said if said.startswith(str(bundle)) else f"{bundle}: {said}", markup=False)
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    out.print(f"[green]✓[/green] {bundle}: ", end="")
+    out.print(verified.summary(), markup=False)
+
+
 hub_app = typer.Typer(help="The hub: enrol stations, watch them, command them, keep their "
                       "events.", no_args_is_help=False, add_completion=False,
                       pretty_exceptions_enable=False)

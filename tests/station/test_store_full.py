@@ -6,33 +6,12 @@ The disk is real: a 1 MB tmpfs mounted for the test (root only; skipped elsewher
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from showfloor.engine.effects import Event
 from showfloor.station.store import EventStore
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    where = tmp_path / "tiny"
-    where.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def test_a_full_disk_is_reported_and_no_event_is_lost(tiny_disk: Path) -> None:
