@@ -211,6 +211,13 @@ class Linter:
     def duration(self, path: str | None) -> float | None:
         return media_duration(self.root, path)
 
+    @property
+    def all_scenes(self) -> bool:
+        """Whether ``exhibit`` holds every scene: none left out for a mistake of its own."""
+        ld = self.loaded
+        return ld.exhibit is not None or not (ld.left_out or ld.unchecked_ids or ld.unreadable
+                                              or ld.opaque)
+
 
 def check(path: str | Path, display: str = DEFAULT_DISPLAY,
           budget: Budget | None = None, orientation: str | None = None) -> Report:

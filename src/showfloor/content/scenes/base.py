@@ -130,6 +130,11 @@ class LintContext(Protocol):
     exhibit: Exhibit
     root: Path
 
+    @property
+    def all_scenes(self) -> bool:
+        """Whether ``exhibit`` holds every scene: false when some were left out for a
+        mistake of their own, so a rule about other scenes should not say one is missing."""
+
     def error(self, where: Where, message: str, hint: str | None = None) -> None: ...
 
     def warning(self, where: Where, message: str, hint: str | None = None) -> None: ...

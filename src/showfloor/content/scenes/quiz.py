@@ -80,6 +80,10 @@ class QuizScene(SceneBase):
     time_limit: Annotated[float, Field(gt=0, le=600)] | None = None
     pass_mark: Annotated[float, Field(ge=0, le=100)] = 60
     results: QuizResults | None = None
+    role: Literal["pre", "post"] | None = Field(
+        default=None, description="This quiz is the 'pre' or 'post' test of a learning measure.")
+    measure: Id | None = Field(
+        default=None, description="The learning measure a 'pre' or 'post' quiz belongs to.")
     questions: Annotated[list[Question], Field(min_length=1)]
     next: Flow
 
@@ -169,6 +173,7 @@ class Quiz(SceneType):
                         kind == "int" and var.type == "float"):
                     ctx.error(("results", what), f"results.{what} goes into '{name}', "
                               f"declared {var.type}", f"declare '{name}' as {kind}")
+        _lint_measure(s, ctx)
 
     # -- engine side ----------------------------------------------------
     def enter(self, scene: Any, rt: Runtime) -> None:
@@ -246,7 +251,7 @@ class Quiz(SceneType):
                      "timed_out": timed_out}
         d["stage"] = "feedback"
         rt.record("answered", question=q.id, kind=q.kind, choices=picked, correct=correct,
-                  points=points, timed_out=timed_out, position=d["i"] + 1)
+                  points=points, timed_out=timed_out, position=d["i"] + 1, **_measure(s))
 
     def act(self, scene: Any, rt: Runtime, action: str, payload: Mapping[str, Any]) -> Outcome | None:
         s: QuizScene = scene
@@ -289,7 +294,7 @@ class Quiz(SceneType):
         percent = _percent(d)
         passed = percent >= s.pass_mark
         rt.record("quiz_completed", score=d["score"], max=d["max"], correct=d["correct"],
-                  count=len(d["order"]), percent=percent, passed=passed)
+                  count=len(d["order"]), percent=percent, passed=passed, **_measure(s))
         r = s.results
         if r is not None:
             values = {r.score: d["score"], r.percent: percent, r.passed: passed,
@@ -325,6 +330,88 @@ class Quiz(SceneType):
             opts.append(Option("answer", {"question": q.id, "choices": right}, read=read,
                                correct=True, label="+".join(right)))
         return opts
+
+
+def _measure(s: QuizScene) -> dict[str, str]:
+    """The learning measure's fields for this quiz's events (none when it has no role)."""
+    if s.role is None or s.measure is None:
+        return {}
+    return {"role": s.role, "measure": s.measure}
+
+
+def max_scores(s: QuizScene) -> tuple[int, int]:
+    """The least and the most points a visitor can be asked for (equal unless a shuffled
+    pool draws from questions worth different points)."""
+    points = [q.points for q in s.questions]
+    if s.pool is None or s.pool >= len(points):
+        return sum(points), sum(points)
+    if not s.shuffle:
+        first = sum(points[: s.pool])
+        return first, first
+    ordered = sorted(points)
+    return sum(ordered[: s.pool]), sum(ordered[-s.pool:])
+
+
+def languages_of(s: QuizScene) -> set[str]:
+    """The languages a quiz's questions are written in."""
+    return {lang for q in s.questions for lang in q.prompt if lang != "id"}
+
+
+def _lint_measure(s: QuizScene, ctx: LintContext) -> None:
+    """A learning measure: one 'pre' and one 'post' quiz, comparable with each other."""
+    if s.role is None and s.measure is None:
+        return
+    if s.measure is None:
+        ctx.error(("role",), f"quiz '{s.id}' has 'role: {s.role}' but no 'measure'",
+                  f"name what it measures, e.g. 'measure: {s.id.replace('-', '_')}', and "
+                  f"give the other quiz of the pair the same measure")
+        return
+    if s.role is None:
+        ctx.error(("measure",), f"quiz '{s.id}' has 'measure: {s.measure}' but no 'role'",
+                  "add 'role: pre' to the quiz before the exhibit's content, or "
+                  "'role: post' to the one after it")
+        return
+    lo, hi = max_scores(s)
+    if lo != hi:
+        ctx.error(("pool",), f"quiz '{s.id}' ({s.role} of measure '{s.measure}') can be worth "
+                  f"{lo} to {hi} points: its shuffled pool of {s.pool} draws from questions "
+                  "worth different points, so its score cannot be compared",
+                  "give its questions the same points, or drop 'pool' or 'shuffle'")
+    pair = [o for o in ctx.exhibit.scenes
+            if isinstance(o, QuizScene) and o.measure == s.measure and o.role is not None]
+    mine = [o for o in pair if o.role == s.role]
+    if mine[0] is not s:
+        ctx.error(("role",), f"measure '{s.measure}' has a second '{s.role}' quiz: "
+                  f"'{mine[0].id}' is its {s.role} quiz already",
+                  f"a measure has one 'pre' and one 'post' quiz; give '{s.id}' another measure")
+        return
+    other_role = "post" if s.role == "pre" else "pre"
+    others = [o for o in pair if o.role == other_role]
+    if not others:
+        unsure = any(isinstance(o, QuizScene) and o.measure == s.measure and o.role is None
+                     for o in ctx.exhibit.scenes)  # that one is told it lacks a role
+        if ctx.all_scenes and not unsure:
+            ctx.error(("role",), f"quiz '{s.id}' is the {s.role} quiz of measure "
+                      f"'{s.measure}', which has no {other_role} quiz",
+                      f"add 'role: {other_role}' and 'measure: {s.measure}' to the quiz "
+                      f"{'after' if s.role == 'pre' else 'before'} the content, or remove "
+                      "'role' and 'measure' from this one")
+        return
+    if s.role != "post":
+        return  # the pair is compared once, at the post quiz
+    pre = others[0]
+    pre_lo, pre_hi = max_scores(pre)
+    if lo == hi and pre_lo == pre_hi and lo != pre_lo:
+        ctx.error(("questions",), f"quiz '{s.id}' (post of measure '{s.measure}') is worth "
+                  f"{lo} points but its pre quiz '{pre.id}' is worth {pre_lo}",
+                  "give both quizzes the same maximum score (points, pool), so the "
+                  "visitor's pre and post scores can be compared")
+    mine_langs, pre_langs = languages_of(s), languages_of(pre)
+    if mine_langs != pre_langs:
+        ctx.error(("questions",), f"quiz '{s.id}' (post of measure '{s.measure}') is written "
+                  f"in {', '.join(sorted(mine_langs))} but its pre quiz '{pre.id}' in "
+                  f"{', '.join(sorted(pre_langs))}",
+                  "write both quizzes in the same languages")
 
 
 def seconds_left(deadline: float, now: float) -> float:
