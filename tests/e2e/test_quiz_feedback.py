@@ -385,24 +385,23 @@ def test_large_text_keeps_the_source_line_in_sight(
     wait_for(page, scene="fact")
     page.click("[data-tray='large']")
     wait_for(page, large=True)
-    for lang in ("en", "zh-CN"):
-        if view(page)["lang"] != lang:
-            press(page, view(page)["ui"]["language"])
-            wait_for(page, lang=lang, scene="fact")
-        settle(page)
-        for sel in (".source", ".actions .btn"):
-            box = page.evaluate(VISIBLE, sel)
-            assert box is not None and box["height"] > 0, (lang, sel)
-            assert box["inside"] and not box["clipped"], (lang, sel, box)
+    in_sight_in_both_languages(page, {"scene": "fact"}, ".source", ".actions .btn")
     advance(page)
     wait_for(page, scene="quiz", stage="question")
     answer(page, "记忆力", "眼睛的颜色")
+    in_sight_in_both_languages(page, {"stage": "feedback"},
+                               ".feedback .source", ".feedback .actions .btn")
+
+
+def in_sight_in_both_languages(page: Page, where: dict[str, str], *selectors: str) -> None:
+    """In English and then Chinese, each of ``selectors`` is drawn, inside the window and
+    inside every clipping parent (``where`` is what the view shows after a switch)."""
     for lang in ("en", "zh-CN"):
         if view(page)["lang"] != lang:
             press(page, view(page)["ui"]["language"])
-            wait_for(page, lang=lang, stage="feedback")
+            wait_for(page, lang=lang, **where)
         settle(page)
-        for sel in (".feedback .source", ".feedback .actions .btn"):
+        for sel in selectors:
             box = page.evaluate(VISIBLE, sel)
             assert box is not None and box["height"] > 0, (lang, sel)
             assert box["inside"] and not box["clipped"], (lang, sel, box)
