@@ -219,6 +219,7 @@ def test_recorded_sessions_carry_only_documented_fields(exhibit: str, tmp_path: 
 OPEN = {"surface_metrics": ("station/app.py", "_metrics"),
         "answered": ("content/scenes/quiz.py", "_measure"),
         "quiz_completed": ("content/scenes/quiz.py", "_measure"),
+        "kiosk": ("station/kioskwatch.py", "report_fields"),
         "operator": None}
 
 

@@ -296,16 +296,36 @@ def kiosk_cmd(
                                          "the command).")] = False,
     policy: Annotated[bool, typer.Option("--policy", help="Print the Chromium policy JSON "
                                          "for /etc/chromium/policies/managed/.")] = False,
+    install: Annotated[bool, typer.Option("--install", help="With --policy: write it as "
+                                          "showfloor.json in --policy-dir (needs root).")
+                       ] = False,
+    policy_dir: Annotated[Path, typer.Option("--policy-dir", help="Where --install writes "
+                                             "the policy.")
+                          ] = Path("/etc/chromium/policies/managed"),
+    headless: Annotated[bool, typer.Option("--headless", hidden=True, help="With --launch: "
+                                           "run Chromium headless (tests, CI).")] = False,
+    memory_every: Annotated[float, typer.Option("--memory-every", hidden=True, min=0.1,
+                                                metavar="SECONDS", help="With --launch: "
+                                                "sample the renderer's memory this often.")
+                            ] = 30.0,
 ) -> None:
     """Print (or --launch) Chromium locked down as a kiosk, pointed at a station surface."""
     import shlex
 
     from showfloor.station import kiosk
 
+    if install and not policy:
+        raise ShowfloorError("--install goes with --policy: showfloor kiosk --policy --install")
+    if policy and install:
+        written = kiosk.install_policy(policy_dir)
+        sys.stdout.write(f"wrote the kiosk policy to {written}; restart the kiosk browser "
+                         "to apply it\n")
+        return
     if policy:
         sys.stdout.write(kiosk.policy_json() + "\n")
         return
     zoom = 1.0
+    chosen: str | None = surface
     if url is None:
         query = ""
         if profile is not None:
@@ -328,7 +348,8 @@ def kiosk_cmd(
     if not launch:
         sys.stdout.write(" ".join(shlex.quote(a) if "$" not in a else a for a in args) + "\n")
         return
-    raise typer.Exit(kiosk.launch(args))
+    raise typer.Exit(kiosk.launch(args, surface=chosen, headless=headless,
+                                  memory_every=memory_every))
 
 
 @app.command("hall")
@@ -341,12 +362,15 @@ def hall_cmd(
                                        "logs and identities go.")] = Path(".showfloor-data/hall"),
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     name: Annotated[str, typer.Option(help="The hall's name.")] = "Demo hall",
+    watchdog: Annotated[float, typer.Option(min=0, max=3600, metavar="SECONDS",
+                                            help="Restart a station that stops feeding its "
+                                            "watchdog for this long (0: never).")] = 30.0,
 ) -> None:
     """Run a hall on this machine: a hub and every station of the exhibit, enrolled."""
     from showfloor.hall import run as run_hall
 
     _load_ok(exhibit)
-    run_hall(exhibit, port=port, data=data, host=host, hall_name=name)
+    run_hall(exhibit, port=port, data=data, host=host, hall_name=name, watchdog=watchdog)
 
 
 keys_app = typer.Typer(help="Signing keys for exhibit bundles.", no_args_is_help=True,

@@ -160,6 +160,33 @@ class ErrorNote(_Strict):
     detail: Annotated[str, StringConstraints(max_length=300, pattern=r"^[^\x00]*$")] = ""
 
 
+#: What a kiosk supervisor reports to its station (``POST /kiosk/report``, docs/station.md).
+KIOSK_EVENTS = ("browser_started", "browser_exited", "renderer_crashed", "page_unresponsive",
+                "page_reloaded", "fallback_shown", "fallback_left", "target_closed",
+                "navigation_blocked", "dialog_dismissed", "memory", "supervisor_stopped")
+KioskEvent = Literal["browser_started", "browser_exited", "renderer_crashed",
+                     "page_unresponsive", "page_reloaded", "fallback_shown", "fallback_left",
+                     "target_closed", "navigation_blocked", "dialog_dismissed", "memory",
+                     "supervisor_stopped"]
+
+
+class KioskLast(_Strict):
+    event: KioskEvent
+    surface: Ident
+    reason: Ident | None = None
+    at: float = Field(description="when the station heard of it (Unix time)")
+
+
+class KioskSummary(_Strict):
+    """What the kiosk supervisor reported since the station started (its ``/healthz`` "kiosk")."""
+
+    counts: dict[KioskEvent, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    last: KioskLast | None = None
+    js_heap_mb: float | None = Field(default=None, ge=0)
+    rss_mb: float | None = Field(default=None, ge=0)
+    fallback: bool = Field(default=False, description="the calm fallback page is showing")
+
+
 class Heartbeat(_Strict):
     """A station's health, every few seconds."""
 
@@ -184,6 +211,8 @@ class Heartbeat(_Strict):
     closed: bool = False
     screen: Literal["on", "off"] = "on"
     surfaces: int = Field(default=0, ge=0)
+    kiosk: KioskSummary | None = Field(default=None, description="the kiosk supervisor's "
+                                       "reports; left out when none ever came")
 
 
 class StationConfig(BaseModel):

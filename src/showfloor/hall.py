@@ -10,16 +10,31 @@ restart (exit status 75, the hub's ``restart`` command) or stops
 unexpectedly is started again. It prints one address per surface of each
 station. Ctrl+C (or ``SIGTERM``) stops the stations, then the hub — each in
 its own process group, so the order is the hall's — and the hall exits 0.
+
+It supervises the stations the way systemd runs ``showfloor-station@.service``
+(``Type=notify``, ``WatchdogSec=``, ``NotifyAccess=main``, the start limit):
+each station gets its own ``NOTIFY_SOCKET`` (a datagram socket in a private
+temporary folder, removed when the hall stops) and ``WATCHDOG_USEC``. A
+station that said ``READY=1`` and then sends no ``WATCHDOG=1`` for the
+watchdog interval — a hung loop, a ``SIGSTOP`` — is killed (``SIGABRT``, then
+``SIGKILL``, its whole process group) and started again. A process started
+:data:`START_LIMIT_BURST` times within :data:`START_LIMIT_INTERVAL` seconds
+(restarts the hub asked for are not counted) is not started again: the hall
+says so and keeps the hub and the other stations running.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import secrets
+import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,29 +46,120 @@ from showfloor.errors import ShowfloorError
 from showfloor.hub import db as hubdb
 from showfloor.hub import enrolment, users
 from showfloor.station.profile import Surface, load_profile
+from showfloor.station.systemd import Notice, NotifySocket
 
 RESTART = 75
-#: a process that keeps failing faster than this is given up on
-CRASH_WINDOW = 30.0
+#: the start limit (systemd's StartLimitBurst= and StartLimitIntervalSec=, as in
+#: deploy/showfloor-station@.service): a process started this many times within this
+#: many seconds is given up on rather than started again
+START_LIMIT_BURST = 5
+START_LIMIT_INTERVAL = 600.0
+#: the station unit's WatchdogSec= (s); ``showfloor hall --watchdog`` changes it
+WATCHDOG_SECONDS = 30.0
+#: TimeoutStartSec=: a station that has not said READY=1 by then is restarted (s)
+START_TIMEOUT = 60.0
+#: TimeoutAbortSec=: how long SIGABRT may take before SIGKILL (s)
+ABORT_SECONDS = 5.0
+#: what the hall's own environment says to a service manager; not for its children
+_SYSTEMD_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 
 
 @dataclass
 class Child:
+    """One supervised process: the hub (no notify socket) or a station."""
+
     name: str
     args: list[str]
     url: str
+    label: str = ""
+    #: added to ``args`` while ``identity`` does not exist (a station's one-time code)
+    enrol: list[str] = field(default_factory=list)
+    identity: Path | None = None
+    #: where a station says READY=1 / WATCHDOG=1 / STOPPING=1 (None: the hub)
+    notify: NotifySocket | None = None
+    #: WATCHDOG_USEC for it, in seconds (0: no watchdog)
+    watchdog: float = 0.0
     proc: subprocess.Popen[bytes] | None = None
+    #: monotonic times of the starts that count towards the start limit
     starts: list[float] = field(default_factory=list)
     given_up: bool = False
+    ready: bool = False
+    stopping: bool = False
+    started_at: float = 0.0
+    last_ping: float = 0.0
 
-    def start(self) -> None:
-        self.starts = [t for t in self.starts if time.monotonic() - t < CRASH_WINDOW]
-        self.starts.append(time.monotonic())
+    def __post_init__(self) -> None:
+        self.label = self.label or f"station {self.name}"
+
+    def start(self, now: float | None = None, *, counted: bool = True) -> None:
+        now = time.monotonic() if now is None else now
+        if counted:
+            self.starts.append(now)
+        self.ready = self.stopping = False
+        self.started_at = self.last_ping = now
+        env = {k: v for k, v in os.environ.items() if k not in _SYSTEMD_ENV}
+        if self.notify is not None:
+            env["NOTIFY_SOCKET"] = str(self.notify.path)
+            if self.watchdog > 0:
+                env["WATCHDOG_USEC"] = str(round(self.watchdog * 1e6))
+            # SIGABRT from the watchdog prints where every thread was, for the log
+            env["PYTHONFAULTHANDLER"] = "1"
+        args = list(self.args)
+        if self.enrol and not (self.identity is not None and self.identity.exists()):
+            args += self.enrol
         # a process group of its own: Ctrl+C in the terminal reaches the hall only, which
         # then stops the stations before the hub (a station whose hub went first would
-        # say so while stopping)
-        self.proc = subprocess.Popen([sys.executable, "-m", "showfloor", *self.args],
-                                     stdout=subprocess.DEVNULL, process_group=0)
+        # say so while stopping); and the watchdog kills the whole group
+        self.proc = subprocess.Popen([sys.executable, "-m", "showfloor", *args],
+                                     stdout=subprocess.DEVNULL, env=env, process_group=0)
+
+    def heard(self, notice: Notice, now: float) -> None:
+        """A datagram on its notify socket; only its main process is listened to
+        (``NotifyAccess=main``): a message from any other pid is ignored."""
+        if self.proc is None or (notice.pid is not None and notice.pid != self.proc.pid):
+            return
+        fields = notice.fields
+        if fields.get("READY") == "1":
+            self.ready = True
+            self.last_ping = now
+        if fields.get("WATCHDOG") == "1":
+            self.last_ping = now
+        elif fields.get("WATCHDOG") == "trigger":  # sd_notify's "act as if it ran out"
+            self.last_ping = -float("inf")
+        if fields.get("STOPPING") == "1":
+            self.stopping = True
+
+    def overdue(self, now: float) -> str | None:
+        """Why a running station must be killed now (None: it is fine)."""
+        if self.notify is None or self.stopping or self.given_up:
+            return None
+        if not self.ready:
+            if now - self.started_at > START_TIMEOUT:
+                return f"{self.label} did not say it was ready within {START_TIMEOUT:g} s"
+            return None
+        if self.watchdog > 0 and now - self.last_ping > self.watchdog:
+            return f"{self.label} stopped answering its watchdog for {self.watchdog:g} s"
+        return None
+
+    def may_start_again(self, now: float) -> bool:
+        """The start limit: fewer than the burst of counted starts within the interval."""
+        self.starts = [t for t in self.starts if now - t < START_LIMIT_INTERVAL]
+        return len(self.starts) < START_LIMIT_BURST
+
+    def kill(self) -> None:
+        """What systemd does when the watchdog runs out: SIGABRT to the process group
+        (with SIGCONT, so a stopped process gets it), then SIGKILL to whatever is left."""
+        proc = self.proc
+        if proc is None:
+            return
+        for signum in (signal.SIGABRT, signal.SIGCONT):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signum)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=ABORT_SECONDS)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _local_zone() -> str:
@@ -89,8 +195,11 @@ def surface_lines(station: str, url: str, surfaces: Sequence[Surface]) -> list[s
 
 
 def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
-        hall_name: str = "Demo hall") -> None:
-    """Run the hall until interrupted."""
+        hall_name: str = "Demo hall", watchdog: float = WATCHDOG_SECONDS) -> None:
+    """Run the hall until interrupted; ``watchdog``: each station's WatchdogSec (0: none)."""
+    if 0 < watchdog < 1:
+        raise ShowfloorError("--watchdog is 0 (no watchdog) or at least 1 second: a station "
+                             "pings at most every 0.1 s")
     profiles = sorted((exhibit / "stations").glob("*.yaml"))
     if not profiles:
         raise ShowfloorError(f"{exhibit}/stations has no station profiles (*.yaml)")
@@ -108,12 +217,17 @@ def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
             users.create(conn, now, "admin", password, "admin", "hall")
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
+    # a station killed by its watchdog (SIGABRT) leaves a traceback in the log, not a
+    # core file in the current folder
+    _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     hub_url = f"http://127.0.0.1:{port}"
     hub = Child("hub", ["hub", "--db", db_url, "--port", str(port), "--host", host],
-                f"http://{shown}:{port}/")
+                f"http://{shown}:{port}/", label="the hub")
     hub.start()
     children = [hub]
+    sockets = Path(tempfile.mkdtemp(prefix="showfloor-hall-"))  # 0700: the hall's alone
     try:
         for signum in (signal.SIGTERM, signal.SIGHUP):  # the terminal closed: stop too
             signal.signal(signum, signal.default_int_handler)
@@ -126,25 +240,29 @@ def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
             sdata = data / "stations" / profile.station.id
             base = ["station", str(path), "--port", str(port + i), "--host", host,
                     "--data", str(sdata), "--hub", hub_url]
-            args = list(base)
+            enrol: list[str] = []
             if not (sdata / "hub.json").exists():
                 with db.write() as conn:
                     code = enrolment.create_code(conn, time.time(), hall_id, "hall",
                                                  name=profile.station.name or
                                                  profile.station.id, ttl=600)
-                args += ["--enrol", code]
+                # the code is spent once it has enrolled: a restart must not reuse it
+                enrol = ["--enrol", code]
             url = f"http://{shown}:{port + i}/"
-            child = Child(profile.station.id, args, url)
+            child = Child(profile.station.id, base, url, enrol=enrol,
+                          identity=sdata / "hub.json",
+                          notify=NotifySocket(sockets / f"{i}.sock"), watchdog=watchdog)
             child.start()
-            # the code is spent once it has enrolled: a restart must not reuse it
-            child.args = base
             children.append(child)
             lines += surface_lines(profile.station.id, url, profile.surfaces)
-        for child in children[1:]:
-            _wait_up(child.url.replace(shown, "127.0.0.1").rstrip("/"), child)
+        # each station says READY=1 once it serves (or is given up on, and the rest go on)
+        while not all(c.ready or c.given_up for c in children[1:]):
+            _step(children)
         db.dispose()
         secret = password_file.read_text().strip() if password_file.exists() else "(yours)"
-        print(f"\nshowfloor hall '{hall_name}': a hub and {len(children) - 1} stations, "
+        live = sum(c.ready for c in children[1:])
+        print(f"\nshowfloor hall '{hall_name}': a hub and {live} station"
+              f"{'' if live == 1 else 's'}, "
               "enrolled and live\n", flush=True)
         print(f"  {'dashboard':<41}{hub.url}   (user admin, password {secret})")
         print("\n".join(lines))
@@ -152,6 +270,54 @@ def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
         _supervise(children)
     finally:
         _stop(children)
+        for child in children:
+            if child.notify is not None:
+                child.notify.close()
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _step(children: list[Child], wait: float = 0.2) -> None:
+    """One turn of the supervisor: read what the stations said (waiting up to ``wait``
+    seconds for it), then restart what stopped or stopped answering."""
+    notifying = [c.notify for c in children if c.notify is not None]
+    with contextlib.suppress(InterruptedError):
+        select.select(notifying, [], [], wait)
+    now = time.monotonic()
+    for child in children:
+        if child.notify is not None:
+            for notice in child.notify.receive():
+                child.heard(notice, now)
+    for child in children:
+        proc = child.proc
+        if proc is None or child.given_up:
+            continue
+        hung = proc.poll() is None
+        if hung:
+            why = child.overdue(now)
+            if why is None:
+                continue
+        elif proc.returncode == RESTART:
+            # asked for (the hub's restart command): not counted towards the start limit
+            print(f"{child.label}: restarting (asked by the hub)", flush=True)
+            child.start(now, counted=False)
+            continue
+        else:
+            why = f"{child.label} stopped (exit {proc.returncode})"
+        again = child.may_start_again(now)
+        if again:
+            print(f"{why}; restarting it", flush=True)
+        else:
+            minutes = START_LIMIT_INTERVAL / 60
+            print(f"{why}, and it has been started {START_LIMIT_BURST} times in "
+                  f"{minutes:g} minutes: the hall gives up on it and leaves it stopped "
+                  "(the hub and the other stations keep running; fix it, then restart "
+                  "the hall)", file=sys.stderr, flush=True)
+        if hung:  # the sentence first, then whatever the dying process prints
+            child.kill()
+        if again:
+            child.start()
+        else:
+            child.given_up = True
 
 
 def _supervise(children: list[Child]) -> None:
@@ -165,22 +331,7 @@ def _supervise(children: list[Child]) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop)
     while not stopping:
-        time.sleep(0.2)
-        for child in children:
-            proc = child.proc
-            if proc is None or child.given_up or proc.poll() is None:
-                continue
-            if proc.returncode == RESTART:
-                print(f"{child.name}: restarting (asked by the hub)", flush=True)
-            elif len(child.starts) >= 5:
-                print(f"{child.name} keeps stopping (exit {proc.returncode}); left stopped",
-                      flush=True)
-                child.given_up = True
-                continue
-            else:
-                print(f"{child.name} stopped (exit {proc.returncode}); starting it again",
-                      flush=True)
-            child.start()
+        _step(children)
 
 
 def _stop(children: list[Child]) -> None:
@@ -189,10 +340,13 @@ def _stop(children: list[Child]) -> None:
         for child in group:
             if child.proc is not None and child.proc.poll() is None:
                 child.proc.send_signal(signal.SIGTERM)
+                # as systemd does: a stopped process must go on to read its SIGTERM
+                child.proc.send_signal(signal.SIGCONT)
         for child in group:
             if child.proc is not None:
                 try:
                     child.proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    child.proc.kill()
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(child.proc.pid, signal.SIGKILL)
                     child.proc.wait()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Frame, JSHandle, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -20,6 +24,39 @@ ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "src" / "showfloor" / "renderer" / "node_modules" / "axe-core" / "axe.min.js"
+
+def _wait_for_function(self: Page | Frame, expression: str, *, arg: Any = None,
+                       timeout: float | None = None, polling: Any = None) -> JSHandle:
+    """``wait_for_function`` without ``eval``: poll the expression over the DevTools protocol.
+
+    Playwright's own ``wait_for_function`` runs its predicate with ``eval()`` inside the page,
+    which the station page's Content-Security-Policy forbids (no ``'unsafe-eval'``, on
+    purpose); ``evaluate`` goes through the DevTools protocol and is not subject to it.
+    Installed on Playwright's ``Page`` and ``Frame`` for every test that imports this module.
+    """
+    body = expression.strip()
+    test = (f"(arg) => !!(({body})(arg))" if _FUNCTION.match(body) else f"() => !!({body})")
+    timeout = 30000 if timeout is None else timeout
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if self.evaluate(test, arg):  # one round trip a poll
+                return self.evaluate_handle(expression, arg)
+        except PlaywrightError as err:
+            if "Execution context was destroyed" not in str(err):
+                raise  # a navigation is retried, as Playwright's own wait does
+        if timeout != 0 and time.monotonic() > deadline:
+            raise PlaywrightTimeoutError(f"Timeout {timeout}ms exceeded waiting for {expression}")
+        time.sleep(0.015)
+
+
+#: an arrow function or a function expression (called with ``arg``), not a plain expression
+_FUNCTION = re.compile(r"^(async\b|function\b|\(?[\w\s,]*\)?\s*=>)")
+
+
+Page.wait_for_function = _wait_for_function  # type: ignore[assignment,method-assign]
+Frame.wait_for_function = _wait_for_function  # type: ignore[assignment,method-assign]
+
 
 def launch() -> Iterator[Browser]:
     """Debian's Chromium for a test module (the body of each suite's ``browser`` fixture)."""
@@ -35,6 +72,11 @@ LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
 
 
+def is_csp_violation(text: str) -> bool:
+    """Whether a console message is the browser refusing something the page's policy forbids."""
+    return "Content Security Policy" in text
+
+
 def open_surface(browser: Browser, port: int, surface: str = "main",
                  viewport: dict[str, int] | None = None, reduced_motion: bool = True) -> Page:
     context = browser.new_context(viewport=viewport or LANDSCAPE,
@@ -42,6 +84,7 @@ def open_surface(browser: Browser, port: int, surface: str = "main",
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if is_csp_violation(m.text) else None)
     page.js_errors = errors  # type: ignore[attr-defined]
     page.goto(f"http://127.0.0.1:{port}/?surface={surface}")
     page.wait_for_function("window.showfloor && window.showfloor.connected", timeout=15000)
@@ -102,7 +145,8 @@ def settle(page: Page) -> None:
 def axe(page: Page) -> list[dict[str, Any]]:
     """axe-core's violations (WCAG 2.0/2.1/2.2 A and AA rules) on the page as it is."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # evaluated over the DevTools protocol: an inline <script> would break the page's CSP
+        page.evaluate(AXE.read_text("utf-8"))
     result = page.evaluate("""async () => (await axe.run(document, {
         runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa',
                                          'best-practice']}

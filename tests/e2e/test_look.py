@@ -128,7 +128,10 @@ def test_every_scene_type_looks_as_designed(browser: Browser, shots_station: Pat
             page.evaluate("document.querySelectorAll('audio, video').forEach(m => m.pause())")
             page.get_by_role("dialog").wait_for(state="visible", timeout=60000)
             page.wait_for_timeout(1200)
-            page.add_style_tag(content=".idle__number, .idle__count { visibility: hidden }")
+            # a constructed sheet: an inline <style> would break the page's CSP
+            page.evaluate("""() => { const s = new CSSStyleSheet();
+                s.replaceSync('.idle__number, .idle__count { visibility: hidden }');
+                document.adoptedStyleSheets = [...document.adoptedStyleSheets, s]; }""")
         settle(page)
         name = f"{screen}-{orientation}"
         shot = shots_station / f"{name}.png"

@@ -265,6 +265,14 @@ def test_operator_sends_a_message_and_sees_it_done(hub: RunningHub, browser: Bro
     page.context.close()
 
 
+#: a kiosk supervisor's summary, as a station sends it in its heartbeat
+KIOSK = {"counts": {"renderer_crashed": 3, "page_unresponsive": 1, "page_reloaded": 2,
+                    "fallback_shown": 1, "memory": 40},
+         "last": {"event": "fallback_shown", "surface": "main", "reason": "crash_limit",
+                  "at": time.time() - 120},
+         "js_heap_mb": 96.6, "rss_mb": 812.4, "fallback": True}
+
+
 def test_the_station_page_follows_the_station(hub: RunningHub, browser: Browser,
                                               station: SignedStation) -> None:
     with Beating(station, scene="intro", fps=58.0) as beat:
@@ -274,14 +282,24 @@ def test_the_station_page_follows_the_station(hub: RunningHub, browser: Browser,
         expect(details).to_contain_text("intro")
         expect(page.locator('[data-part="state"]')).to_have_text("● online")
         expect(events).to_contain_text("No events from this station yet")
+        # a station without a kiosk supervisor (or from before them) sends no "kiosk"
+        kiosk = details.locator('[data-f="kiosk"]')
+        expect(kiosk).to_have_text("no report from a kiosk supervisor")
         page.evaluate("window.notReloaded = true")
-        beat.set(scene="quiz_2", fps=31.0)
+        beat.set(scene="quiz_2", fps=31.0, kiosk=KIOSK)
         assert station.upload(station.events(1, kind="session_started", scene="quiz_2",
                                              data={"lang": "en"})).status_code == 200
         expect(details).to_contain_text("quiz_2", timeout=8000)
         expect(details).to_contain_text("31 fps")
         expect(events).to_contain_text("Visit started in en", timeout=8000)
         expect(events).to_contain_text("all 1")
+        expect(kiosk).to_contain_text("3 crashes · 1 hang · 2 reloads · 0 browser restarts")
+        expect(kiosk).to_contain_text("Last: fallback shown (crash_limit)")
+        expect(kiosk).to_contain_text("Memory: renderer 812 MB, JS heap 97 MB")
+        expect(kiosk.locator('[data-f="kiosk-fallback"]')).to_contain_text("fallback page")
+        # the hub takes only the summary's own fields and event names
+        bad = station.heartbeat(kiosk={**KIOSK, "counts": {"exploded": 1}})
+        assert bad.status_code == 400 and "kiosk.counts" in bad.json()["detail"], bad.text
     # silent now: offline after 3 s here, shown without a reload
     expect(page.locator('[data-part="state"]')).to_have_text("✕ offline", timeout=12000)
     assert page.evaluate("window.notReloaded") is True

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -136,6 +137,13 @@ def test_a_station_enrols_heartbeats_and_uploads(hub_db: str, tmp_path: Path) ->
 
         first = wait_for("a heartbeat", hb)
         assert first["exhibit"] == "drug-prevention" and first["phase"] == "attract"
+        assert first.get("kiosk") is None  # no kiosk supervisor has reported
+        r = httpx.post(f"{st.url}/kiosk/report", json={
+            "surface": "main", "event": "renderer_crashed", "reason": "oom", "rss_mb": 700})
+        assert r.status_code == 204, r.text
+        kiosk = wait_for("the kiosk summary at the hub", lambda: (hb() or {}).get("kiosk"))
+        assert kiosk["counts"] == {"renderer_crashed": 1} and kiosk["rss_mb"] == 700
+        assert kiosk["last"]["event"] == "renderer_crashed" and kiosk["fallback"] is False
         visit(st)
         beat = wait_for("a heartbeat in a visit", lambda: (h := hb()) and h["session_active"]
                         and h)

@@ -19,14 +19,15 @@ PLUGINS = ROOT / "tests" / "plugins"
 PIC = ROOT / "tests" / "corpus" / "_valid" / "media" / "pic.png"
 
 
-def install(site: Path) -> dict[str, str]:
-    """The plug-in's metadata in ``site``; the environment a station needs to find it."""
-    info = site / "showfloor_plugin_demo-0.1.dist-info"
+def install(site: Path, package: str = "showfloor_plugin_demo",
+            entry: str = "poster = showfloor_plugin_demo:Poster") -> dict[str, str]:
+    """A plug-in's metadata in ``site`` (the package under tests/plugins and its
+    ``showfloor.scene_types`` entry point); the environment a station needs to find it."""
+    info = site / f"{package}-0.1.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: showfloor-plugin-demo\n"
-                                   "Version: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        "[showfloor.scene_types]\nposter = showfloor_plugin_demo:Poster\n")
+    name = package.replace("_", "-")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[showfloor.scene_types]\n{entry}\n")
     path = os.pathsep.join(p for p in (str(PLUGINS), str(site),
                                        os.environ.get("PYTHONPATH", "")) if p)
     return {"PYTHONPATH": path}

@@ -160,10 +160,13 @@ def test_kiosk_prints_a_locked_down_chromium(tmp_path: Path) -> None:
         assert flag in line
     assert "http://localhost:8700/?surface=wall&cursor=0" in line
     policy = json.loads(run("kiosk", "--policy").stdout)
-    assert policy["DeveloperToolsAvailability"] == 2 and policy["PrintingEnabled"] is False
+    assert policy["PrintingEnabled"] is False and policy["AllowFileSelectionDialogs"] is False
+    # never "DeveloperToolsAvailability": 2, which refuses the kiosk supervisor's own
+    # DevTools session too (--kiosk already refuses the DevTools window)
+    assert "DeveloperToolsAvailability" not in policy
     # Chromium's URL filter format: scheme://host[:port][/path], a port is a number or left
     # out (every port); "localhost:*" is refused by Chromium, and then "*" blocks the exhibit
-    assert policy["URLBlocklist"] == ["*"]
+    assert policy["URLBlocklist"] == ["*", "chrome://*", "file://*"]
     assert set(policy["URLAllowlist"]) == {"http://localhost", "http://127.0.0.1"}
     for entry in policy["URLAllowlist"]:
         assert re.fullmatch(r"https?://[a-z0-9.\-]+(:\d{1,5})?(/\S*)?", entry), entry

@@ -20,6 +20,7 @@ from typing import Any
 
 from showfloor.content import expr as expressions
 from showfloor.content._images import lint_image, screen_orientations
+from showfloor.content._svg import SvgError, read_svg
 from showfloor.content.gltf import BUDGETS_3D, Budget3D, budget_of, lint_model
 from showfloor.content.load import Loaded, load
 from showfloor.content.media import ImageTooLarge, image_size, media_duration
@@ -758,6 +759,9 @@ def _lint_image(lt: Linter, a: Asset, p: Path) -> None:
     budget = lt.budget
     display = budget_of(lt)[1]
     sw, sh = budget.screen
+    if p.suffix.lower() == ".svg":
+        _lint_svg(lt, a, p)
+        return
     try:
         w, h = image_size(p)
     except ImageTooLarge as err:
@@ -791,6 +795,33 @@ def _lint_image(lt: Linter, a: Asset, p: Path) -> None:
                 f"scale it down to fit {sw}×{sh}: it loads faster and looks the same",
                 "budget")
     lint_image(lt, a, w, h, lt.orientations)  # alt text, and what 'fit: cover' crops
+
+
+def _lint_svg(lt: Linter, a: Asset, p: Path) -> None:
+    """An SVG picture: readable, sized, and only a picture (no script, no embedded HTML)."""
+    if a.kind == "panorama":
+        lt._add("error", a.where, f"panorama '{a.path}' is an SVG; a panorama is drawn as one "
+                "texture of known pixels", "save it as PNG, JPEG or WebP", "asset")
+        return
+    try:
+        svg = read_svg(p)
+    except (OSError, SvgError) as err:
+        lt._add("error", a.where, f"{a.kind} '{a.path}' cannot be read as an SVG: {err}",
+                "export it again as a plain SVG, or save it as PNG, JPEG or WebP", "asset")
+        return
+    for what, line, col in svg.active:
+        lt._add("error", a.where, f"{a.kind} '{a.path}' holds {what} at {a.path}:{line}:{col}; a "
+                "picture must only be drawn, never run anything",
+                "remove the script from the SVG, or export it again as a plain picture",
+                "svg-script")
+    if svg.width is None or svg.height is None:
+        lt._add("error", a.where, f"{a.kind} '{a.path}' says neither its width and height nor "
+                "a viewBox, so the browser cannot tell its shape",
+                "add width=\"…\" height=\"…\" (or a viewBox) to its <svg> element",
+                "asset")
+        return
+    # a drawing has no pixel budget: it is drawn at the size it is shown
+    lint_image(lt, a, max(1, round(svg.width)), max(1, round(svg.height)), lt.orientations)
 
 
 def _lint_captions(lt: Linter, a: Asset, p: Path) -> None:

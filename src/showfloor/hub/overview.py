@@ -109,4 +109,17 @@ def station(conn: Connection, cfg: HubSettings, station_id: str, now: float | No
     return {**station_row(hall, dict(st), now, cfg, today), "hall_name": hall["name"],
             "hall_timezone": hall["timezone"], "hall_hours": hall["opening_hours"],
             "heartbeat": st["heartbeat"], "events": recent, "commands": cmds,
-            "events_total": total}
+            "events_total": total, "kiosk": _kiosk(st["heartbeat"])}
+
+
+def _kiosk(hb: Any) -> dict[str, Any] | None:
+    """The kiosk supervisor's summary in a heartbeat (None: none, or a station from before)."""
+    k = hb.get("kiosk") if isinstance(hb, dict) else None
+    if not isinstance(k, dict):
+        return None
+    found = k.get("counts")
+    counts: dict[str, Any] = found if isinstance(found, dict) else {}
+    return {**k, "counts": counts, "crashes": int(counts.get("renderer_crashed", 0)),
+            "hangs": int(counts.get("page_unresponsive", 0)),
+            "reloads": int(counts.get("page_reloaded", 0)),
+            "restarts": int(counts.get("browser_exited", 0))}

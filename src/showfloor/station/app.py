@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -62,9 +63,11 @@ from showfloor.engine.inputs import (
 )
 from showfloor.engine.state import PROTOCOL_VERSION, Engine
 from showfloor.errors import ShowfloorError
+from showfloor.station.kioskwatch import KioskWatch, kiosk_routes
 from showfloor.station.profile import DEFAULT, StationProfile, Surface
+from showfloor.station.security import SecurityHeaders, page_headers
 from showfloor.station.store import EventStore
-from showfloor.station.systemd import notify
+from showfloor.station.systemd import Watchdog
 
 RENDERER = Path(__file__).resolve().parent.parent / "renderer"
 WEB = RENDERER / "web"
@@ -75,6 +78,8 @@ PLUGINS = "/plugins/"
 log = logging.getLogger("showfloor.station")
 TICK_SECONDS = 0.1
 HEARTBEAT_SECONDS = 10.0
+#: how often a page says ``beat`` (s): the kiosk supervisor reads a silent page as hung
+BEAT_SECONDS = 2.0
 #: The most bytes a page may send in one message.
 MAX_MESSAGE = 16 * 1024
 #: An operator's notice to visitors: how long it may show (s), how long it may be (characters).
@@ -93,6 +98,8 @@ class Connection:
     out_seq: int = 0
     in_seq: int = 0
     errors: int = 0
+    #: the station's clock when the page last sent anything (a beat or any other message)
+    last_message: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, kind: str, **body: Any) -> None:
@@ -123,6 +130,8 @@ class Station:
         self.rejected = 0
         self.asset_errors = 0
         self.metrics: dict[str, Any] = {}
+        #: what the kiosk supervisor reported (``POST /kiosk/report``)
+        self.kiosk = KioskWatch()
         #: time.time() of the last visitor input the engine accepted (None: none yet)
         self.last_input_wall: float | None = None
         #: the link to a hub (:class:`~showfloor.station.uplink.Uplink`), when there is one
@@ -164,8 +173,8 @@ class Station:
 
     # -- lifecycle ---------------------------------------------------------
     async def start(self) -> None:
+        # READY=1 goes out once uvicorn serves (server.StationServer.startup)
         self._ticker = asyncio.create_task(self._tick_loop())
-        notify("READY=1")
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -177,16 +186,16 @@ class Station:
             self.store.close()
 
     async def _tick_loop(self) -> None:
-        last_watchdog = 0.0
+        # WATCHDOG=1 from this loop, at half of $WATCHDOG_USEC: a loop that stops turning
+        # stops the pings, and systemd (or `showfloor hall`) restarts the station
+        watchdog = Watchdog.from_env()
         while True:
             await asyncio.sleep(TICK_SECONDS)
             now = self.clock()
             d = self.engine.next_deadline()
             if d is not None and d <= now:
                 await self._apply(self.engine.feed(Tick(now)))
-            if now - last_watchdog >= 5:
-                last_watchdog = now
-                notify("WATCHDOG=1")
+            watchdog.feed()
 
     # -- effects -----------------------------------------------------------
     def _record(self, effects: list[Effect]) -> None:
@@ -264,6 +273,7 @@ class Station:
             "assets": "/exhibit/",
             "scene_modules": {name: f"{PLUGINS}{name}.js" for name in self.scene_modules},
             "heartbeat": HEARTBEAT_SECONDS,
+            "beat": BEAT_SECONDS,
             "preview": self.preview,
             "version": __version__,
         }
@@ -271,11 +281,12 @@ class Station:
     # -- a page ------------------------------------------------------------
     async def serve(self, ws: WebSocket) -> None:
         await ws.accept()
-        conn = Connection(ws)
+        conn = Connection(ws, last_message=self.clock())
         self.connections.add(conn)
         try:
             while True:
                 text = await ws.receive_text()
+                conn.last_message = self.clock()
                 await self._message(conn, text)
         except WebSocketDisconnect:
             pass
@@ -320,15 +331,15 @@ class Station:
             return
         if kind == "input":
             await self._input(conn, msg, ref)
-        elif kind == "ready":
-            pass
+        elif kind in ("ready", "beat"):
+            pass  # a beat only says the page is alive: last_message is all it changes
         elif kind == "metrics":
             self._metrics(conn, msg)
         elif kind == "problem":
             self._problem(conn, msg)
         else:
             await self._error(conn, f"unknown message type {kind!r}; expected hello, input, "
-                              "ready, metrics or problem", ref)
+                              "ready, beat, metrics or problem", ref)
 
     async def _error(self, conn: Connection, reason: str, ref: int | None) -> None:
         conn.errors += 1
@@ -587,6 +598,7 @@ class Station:
             "session_active": e.session is not None,
             "last_input_wall": self.last_input_wall,
             "hub": self.uplink.status() if self.uplink is not None else None,
+            "kiosk": self.kiosk.summary(),
         }
 
 
@@ -674,11 +686,11 @@ def create_app(station: Station) -> Starlette:
         surfaces = station.profile.surfaces
         if len(surfaces) > 1 and not request.query_params.get("surface"):
             # which screen is this? the person setting it up picks
-            return HTMLResponse(chooser(station.profile), headers={
-                "Cache-Control": "no-store",
-                "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
-                                           "object-src 'none'; base-uri 'none'"})
-        return FileResponse(WEB / "index.html", headers={"Cache-Control": "no-store"})
+            page = chooser(station.profile)
+            return HTMLResponse(page, headers=page_headers(page))
+        # the policy is computed from the text sent (its import map's hash cannot drift)
+        page = (WEB / "index.html").read_text("utf-8")
+        return HTMLResponse(page, headers=page_headers(page))
 
     async def favicon(request: Request) -> Response:
         return FileResponse(FAVICON, media_type="image/svg+xml",
@@ -712,12 +724,13 @@ def create_app(station: Station) -> Starlette:
         Route("/favicon.svg", favicon),
         Route(PLUGINS + "{name}.js", plugin),
         WebSocketRoute("/ws", ws),
+        *kiosk_routes(station),
         Mount("/renderer", StaticFiles(directory=WEB, check_dir=False), name="renderer"),
         Mount("/exhibit", StaticFiles(directory=station.root), name="exhibit"),
     ]
     if VENDOR.is_dir():
         routes.append(Mount("/vendor", StaticFiles(directory=VENDOR), name="vendor"))
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
 
 
 def _now() -> float:

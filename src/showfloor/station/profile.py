@@ -55,6 +55,18 @@ class Kiosk(Model):
     reload_hours: Annotated[float, Field(ge=0, le=168)] = Field(
         default=24, description="Reload the page at an idle moment after this many hours "
         "(long-running pages leak memory); 0: never.")
+    hang_seconds: Annotated[float, Field(ge=5, le=300)] = Field(
+        default=10, description="A page that sends nothing (not even its beat) for this "
+        "many seconds is hung: the kiosk supervisor kills its renderer and reloads it.")
+    memory_mb: Annotated[int, Field(ge=0, le=65536)] = Field(
+        default=1500, description="The renderer's memory limit (RSS, MB): over it, the "
+        "page is reloaded at the next idle moment; 0: no limit.")
+    crash_limit: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=5, description="After this many renderer crashes within "
+        "crash_window_minutes the kiosk shows the calm fallback page instead.")
+    crash_window_minutes: Annotated[float, Field(ge=1, le=1440)] = Field(
+        default=10, description="The window, in minutes, in which crash_limit crashes "
+        "send the kiosk to the fallback page.")
 
 
 class Pyramid(Model):

@@ -19,6 +19,7 @@ from showfloor.net import bind
 from showfloor.station.app import Station, create_app
 from showfloor.station.profile import DEFAULT, StationProfile, exhibit_dir, load_profile
 from showfloor.station.store import EventStore
+from showfloor.station.systemd import notify
 
 DEFAULT_PORT = 8700
 
@@ -116,7 +117,13 @@ class StationServer(uvicorn.Server):
             self._uplink_stopped = True
             await uplink.stop()
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            notify("READY=1")  # systemd (Type=notify) or `showfloor hall`: serving now
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        notify("STOPPING=1")
         await self.stop_uplink()
         await super().shutdown(sockets)
 

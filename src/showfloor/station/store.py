@@ -125,7 +125,7 @@ class EventStore:
         since = time.time() - within
         return [e for e in list(self._errors) if e[0] >= since]
 
-    def station_event(self, t: float, kind: str, **data: Any) -> None:
+    def station_event(self, t: float, kind: str, /, **data: Any) -> None:
         """Queue an event of the station itself (not the engine's)."""
         self._station_seq += 1
         self.add(Event(self._station_seq, t, kind, None, None, data), source="station")

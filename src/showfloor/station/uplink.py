@@ -297,7 +297,7 @@ class Uplink:
         errors = [{"at": at, "what": str(d.get("what", "error"))[:200],
                    "detail": str(d.get("detail") or d.get("path") or "")[:300]}
                   for at, d in (st.store.recent_errors() if st.store else [])]
-        return {
+        body = {
             "boot": st.store.boot if st.store else "none", "software": __version__,
             "exhibit": s["exhibit"], "version": str(s["version"]), "scene": s["scene"],
             "phase": s["phase"], "session_active": s["phase"] != "attract",
@@ -308,6 +308,9 @@ class Uplink:
             "closed": bool(s.get("closed", False)), "screen": s.get("screen", "on"),
             "surfaces": len(s.get("surfaces", [])),
         }
+        if s.get("kiosk") is not None:  # only with a kiosk supervisor (older hubs know no such key)
+            body["kiosk"] = s["kiosk"]
+        return body
 
     async def heartbeat(self) -> fleet.HeartbeatReply | None:
         body = await asyncio.to_thread(self.heartbeat_body)

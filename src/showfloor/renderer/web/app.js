@@ -127,6 +127,7 @@ function onCue(msg) {
 function onWelcome(msg) {
   state.welcome = msg;
   state.refused = null;
+  startBeat(msg.beat);
   setDisplay(msg);  // display kind (touch, vr, holograms…) for the 3-D scenes: three/display.js
   const role = msg.surface?.role;
   state.role = ROLES.has(role) ? role : "kiosk";
@@ -1095,6 +1096,20 @@ function showProblems(list) {
   els.stage.replaceChildren(el);
 }
 
+// -- the beat: "this page is alive" every `welcome.beat` seconds ----------------------------------
+// A plain timer on the main thread, on purpose: a page whose main thread hangs (a script in an
+// endless loop) stops beating, and the kiosk supervisor reads the silence (/kiosk/state).
+
+let beatTimer = 0;
+function startBeat(seconds) {
+  clearInterval(beatTimer);
+  const every = Number(seconds);
+  if (!(every > 0)) return;
+  beatTimer = setInterval(() => {
+    if (conn.open && state.welcome) conn.send("beat");
+  }, Math.max(250, every * 1000));
+}
+
 // -- connection state ------------------------------------------------------------------------
 
 let downTimer = 0;
@@ -1124,6 +1139,22 @@ document.addEventListener("contextmenu", (e) => e.preventDefault());
 document.addEventListener("dragstart", (e) => e.preventDefault());
 document.addEventListener("selectstart", (e) => e.preventDefault());
 document.addEventListener("wheel", (e) => { if (e.ctrlKey) e.preventDefault(); }, {passive: false});
+// DevTools and view-source keys: a kiosk refuses them with its own "DevTools not allowed"
+// notice drawn over the exhibit until someone dismisses it. Chromium gives these keys to
+// the page first, so the page keeps them (the escape battery, tests/e2e/test_escape.py).
+window.addEventListener("keydown", (e) => {
+  if (devtoolsKey(e)) e.preventDefault();
+}, {capture: true});
+
+function devtoolsKey(e) {
+  // the key's place on the keyboard, as Chromium's shortcuts go by it (any layout)
+  const key = /^Key[A-Z]$/.test(e.code || "") ? e.code.slice(3) : String(e.key || "").toUpperCase();
+  if (key === "F12") return true;
+  const mod = e.ctrlKey || e.metaKey;
+  if (mod && e.shiftKey && ["I", "J", "C"].includes(key)) return true;  // inspect, console, pick
+  if (e.metaKey && e.altKey && ["I", "J", "C", "U"].includes(key)) return true;  // macOS
+  return mod && !e.shiftKey && !e.altKey && key === "U";  // view source
+}
 let resizeTimer = 0;
 window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
