@@ -45,7 +45,7 @@ lint: setup
 	$(BIN)/mypy
 
 unit: setup browser postgres
-	SHOWFLOOR_CHECK_TREE=1 $(BIN)/pytest -q
+	SHOWFLOOR_CHECK_TREE=1 $(BIN)/pytest -q -n 2 --dist loadgroup
 
 test: lint unit
 
