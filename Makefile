@@ -45,7 +45,7 @@ lint: setup
 	$(BIN)/mypy
 
 unit: setup browser postgres
-	SHOWFLOOR_CHECK_TREE=1 $(BIN)/pytest -q -n 2 --dist loadgroup
+	SHOWFLOOR_CHECK_TREE=1 $(BIN)/pytest -q
 
 test: lint unit
 
@@ -57,6 +57,8 @@ bench: setup browser postgres
 	$(BIN)/python bench/station_startup.py
 	$(BIN)/python bench/station_memory.py
 	$(BIN)/python bench/hub_fleet.py
+	$(BIN)/python bench/kiosk_recovery.py
+	$(BIN)/python bench/kiosk_soak.py --minutes 10
 
 clean:
 	rm -rf $(VENV) $(RENDERER)/node_modules $(VALIDATOR)/node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

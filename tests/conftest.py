@@ -132,14 +132,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         f"{listing}\n")
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-
-# `make test` runs the suite in two lanes (pytest-xdist, `-n 2 --dist loadgroup`): the two
-# long, mostly waiting browser runs (the 5-minute soak and the escape battery under Xvfb)
-# in one, everything else in the other, in its usual order. Run alone, the marks do nothing.
-SIDE_LANE = {"test_soak.py", "test_escape.py"}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        lane = "side" if item.path.name in SIDE_LANE else "main"
-        item.add_marker(pytest.mark.xdist_group(lane))

@@ -319,7 +319,9 @@ def test_the_summary_adds_up_and_a_low_score_ends_kindly(
     assert page.locator(".ring__value").inner_text().replace("\n", "") == "25%"
     press(page, v["ui"]["language"])
     wait_for(page, lang="en", stage="summary")
-    page.get_by_text("You scored 1 of 4 points", exact=True).wait_for(state="visible")
+    # the heading (the live region says the same words for screen readers)
+    page.get_by_role("heading", name="You scored 1 of 4 points", exact=True).wait_for(
+        state="visible")
     assert "1 of 3 questions right · 1 question is worth 2 points" in page.locator(
         ".summary__detail").inner_text()
 

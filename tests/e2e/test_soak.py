@@ -74,6 +74,8 @@ def test_five_minutes_of_visits_keep_memory_bounded_and_every_visit_recorded(
     assert end["js_heap_mb"] <= warm["js_heap_mb"] * 1.5 + 1, table
     assert end["renderer_mb"] <= warm["renderer_mb"] * 1.25 + 50, table
     half = [(s["visits"], s["nodes"]) for s in after if s["visits"] >= soak.visits / 2]
-    if len(half) >= 3:
+    # a sample taken while a scene still fades out reads one scene's nodes high, so the
+    # slope is judged only over enough samples for one such sample not to tip it
+    if len(half) >= 6:
         assert _soak.slope(half) < 5, table  # DOM nodes per visit over the second half
     assert max(s["renderer_mb"] for s in after) < 1500, table  # the kiosk's default limit

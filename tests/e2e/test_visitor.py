@@ -89,8 +89,9 @@ def test_switching_language_mid_session(browser: Browser, demo: RunningStation) 
     assert page.get_by_role("heading", name=en["title"]).is_visible()
     for c in en["choices"]:
         assert page.get_by_role("button", name=c["label"]).is_visible()
-    # the old scene is hidden at once and taken out of the DOM after the next frame
-    assert not page.get_by_text(zh_title).is_visible()
+    # the old scene is hidden (no cross-fade between languages) and taken out of the DOM
+    # after the next frame
+    page.get_by_text(zh_title).wait_for(state="hidden", timeout=1000)
     page.get_by_text(zh_title).wait_for(state="detached", timeout=3000)
 
 

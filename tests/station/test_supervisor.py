@@ -139,6 +139,10 @@ def start_kiosk(station: RunningStation, profile: Path, folder: Path, *extra: st
             env={**os.environ, TEST_HOOKS: "1", TEST_SCRIPT: str(folder / "page.js")})
     k = Kiosk(proc, log, station)
     try:
+        # its signal handlers are in place and its own browser is up before a test signals
+        # it (the module's station may still see the previous test's page for a moment)
+        k.until("the supervisor's test hooks", lambda: "test hooks on" in k.text(), 30)
+        k.until("its browser", lambda: bool(k.browser_pids()), 30)
         k.drawn()
     except BaseException:
         end(k)
