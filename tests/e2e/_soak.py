@@ -39,6 +39,8 @@ DEMO = ROOT / "examples" / "drug-prevention"
 VIEWPORT: ViewportSize = {"width": 480, "height": 270}
 #: the demo's idle times are 45 + 10 s; a soak's visitor who walks away is reset in 8 + 2 s
 IDLE = {"timeout": 8, "countdown": 2}
+#: the longest narration in the demo (seconds)
+NARRATION_MAX = 30
 
 #: Counts the page's live WebGL objects (contexts made, textures, buffers, programs,
 #: framebuffers, renderbuffers): a scene change that forgets to dispose shows as a
@@ -120,7 +122,7 @@ GL_INFO = """() => {
   return String(r);
 }"""
 
-FIELDS = ["t_s", "visits", "js_heap_mb", "js_total_mb", "nodes", "listeners", "documents",
+FIELDS = ["t_s", "visits", "settled", "js_heap_mb", "js_total_mb", "nodes", "listeners", "documents",
           "renderer_mb", "gpu_mb", "browser_mb", "gl_contexts", "gl_live_contexts", "gl_textures",
           "gl_buffers", "gl_programs", "sessions", "crashes", "stall_s"]
 
@@ -431,8 +433,10 @@ class Visitor:
             if kind == "end":
                 wait(p, "window.showfloor.state.phase === 'attract'", timeout=15000)
                 return "end"
+        # the idle timer starts once the scene's narration has played (up to 30 s in the
+        # demo: party_leave in Chinese), so wait for that too
         wait(p, "window.showfloor.state.phase === 'attract'",
-             timeout=(IDLE["timeout"] + IDLE["countdown"] + 20) * 1000)
+             timeout=(NARRATION_MAX + IDLE["timeout"] + IDLE["countdown"] + 20) * 1000)
         return "idle"
 
 
@@ -496,14 +500,17 @@ SETTLED = ("document.querySelectorAll('.scene').length === 1 && "
 
 
 def sample(page: Page, cdp: CDPSession, st: Station, soak: Soak, t0: float,
-           gc: bool = True) -> dict[str, float]:
+           gc: bool = True, settle_ms: int = 20000) -> dict[str, float]:
     """Memory on the attract screen. The last scene goes after its fade, and a model still
-    loading when its visit ended is disposed once its load returns: wait (up to 20 s) for
-    that, so a sample never counts a scene on its way out — one that never goes still shows."""
+    loading when its visit ended is disposed once its load returns: wait (up to
+    ``settle_ms``) for that, so a sample never counts a scene on its way out. A sample taken
+    before the page settled says so (``settled`` 0): on a slow machine a model load can
+    outlast the wait, and such a sample holds one scene's nodes more."""
     try:
-        wait(page, SETTLED, timeout=20000)
+        wait(page, SETTLED, timeout=settle_ms)
+        settled = 1
     except PlaywrightError:
-        pass
+        settled = 0
     if gc:
         cdp.send("HeapProfiler.collectGarbage")
     m = {x["name"]: x["value"] for x in cdp.send("Performance.getMetrics")["metrics"]}
@@ -511,7 +518,7 @@ def sample(page: Page, cdp: CDPSession, st: Station, soak: Soak, t0: float,
     stall = float(page.evaluate("(() => { const w = window.__soakStall.worst; "
                                 "window.__soakStall.worst = 0; return w; })()"))
     row: dict[str, float] = {
-        "t_s": round(time.monotonic() - t0, 1), "visits": soak.visits,
+        "t_s": round(time.monotonic() - t0, 1), "visits": soak.visits, "settled": settled,
         "js_heap_mb": round(m.get("JSHeapUsedSize", 0) / 2**20, 2),
         "js_total_mb": round(m.get("JSHeapTotalSize", 0) / 2**20, 2),
         "nodes": int(m.get("Nodes", 0)), "listeners": int(m.get("JSEventListeners", 0)),
@@ -541,8 +548,8 @@ def run(browser: Browser, st: Station, *, seconds: float, visits: int | None = N
         writer.writeheader()
     t0 = time.monotonic()
 
-    def take() -> None:
-        row = sample(page, cdp, st, soak, t0)
+    def take(settle_ms: int = 20000) -> None:
+        row = sample(page, cdp, st, soak, t0, settle_ms=settle_ms)
         if writer and out:
             writer.writerow(row)
             out.flush()
@@ -575,8 +582,16 @@ def run(browser: Browser, st: Station, *, seconds: float, visits: int | None = N
                     raise
             if soak.visits % sample_every == 0 and soak.samples[-1]["visits"] != soak.visits:
                 take()
-        if soak.samples[-1]["visits"] != soak.visits:
-            take()
+        # the last sample is the one judged against the warm-up: give the page time to settle,
+        # and take it again until the DOM count holds still (a toast or an overlay on its way
+        # out reads as tens of nodes more for a moment; what a leak leaves stays)
+        if soak.samples[-1]["visits"] != soak.visits or not soak.samples[-1]["settled"]:
+            take(settle_ms=90000)
+        for _ in range(4):
+            if len(soak.samples) >= 2 and soak.samples[-1]["nodes"] == soak.samples[-2]["nodes"]:
+                break
+            time.sleep(3)
+            take(settle_ms=90000)
         soak.seconds = time.monotonic() - t0
         soak.add(visitor)
         soak.health_sessions = int(st.health().get("sessions", 0))
@@ -619,7 +634,8 @@ def report(soak: Soak, warmup: int) -> str:
              f"scene changes {soak.scenes}, 3-D scenes drawn {soak.loaded}, "
              f"left while loading {soak.unloaded}",
              f"crashes {soak.crashes}, page errors {len(soak.errors)}, failed visits "
-             f"{len(soak.failures)}, slow steps {soak.stuck}",
+             f"{len(soak.failures)}, slow steps {soak.stuck}, samples taken before the page "
+             f"settled {sum(1 for x in soak.samples if not x['settled'])} of {len(soak.samples)}",
              f"recorded: {soak.recorded} (healthz sessions {soak.health_sessions}); "
              f"all visits recorded: {recorded_all(soak)}",
              f"WebGL: {soak.gl_renderer}; the page's main thread stalled at most "
@@ -643,7 +659,7 @@ def curve(soak: Soak, points: int = 11) -> str:
     """The samples at about every tenth of the run."""
     s = soak.samples
     pick = sorted({round(i * (len(s) - 1) / (points - 1)) for i in range(points)})
-    keys = ["t_s", "visits", "js_heap_mb", "nodes", "listeners", "renderer_mb", "gpu_mb",
+    keys = ["t_s", "visits", "settled", "js_heap_mb", "nodes", "listeners", "renderer_mb", "gpu_mb",
             "gl_textures", "gl_buffers", "gl_live_contexts"]
     rows = [" ".join(f"{k:>11}" for k in keys)]
     rows += [" ".join(f"{s[i][k]:>11}" for k in keys) for i in pick]

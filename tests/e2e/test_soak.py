@@ -46,7 +46,7 @@ def test_five_minutes_of_visits_keep_memory_bounded_and_every_visit_recorded(
     finally:
         st.stop()
     soak.recorded = _soak.recorded(st.data)
-    table = _soak.report(soak, WARMUP)
+    table = _soak.report(soak, WARMUP) + "\n\n" + _soak.curve(soak, points=len(soak.samples))
     print(table)
 
     assert soak.crashes == 0, table
@@ -62,11 +62,17 @@ def test_five_minutes_of_visits_keep_memory_bounded_and_every_visit_recorded(
     assert soak.health_sessions == soak.visits, table
     assert soak.loaded > 0, f"no 3-D scene was ever drawn: {table}"
 
-    after = [s for s in soak.samples if s["visits"] >= WARMUP]
+    # samples taken before the page was back to the attract screen alone hold a scene on its
+    # way out (a model load outlasting the wait on a slow machine): judge only settled ones,
+    # and the last sample must be settled — a scene that never leaves is itself a leak
+    assert soak.samples[-1]["settled"], f"the page never went back to the attract screen alone: {table}"
+    after = [s for s in soak.samples if s["visits"] >= WARMUP and s["settled"]]
+    assert len(after) >= 2, table
     warm, end = after[0], after[-1]
-    assert len(after) >= 3, table
     # on the attract screen every 3-D scene has been disposed: nothing of WebGL is alive
     for s in soak.samples[1:]:
+        if not s["settled"]:
+            continue
         assert (s["gl_live_contexts"], s["gl_textures"], s["gl_buffers"]) == (0, 0, 0), s
     # what a visit leaves behind does not add up
     assert end["nodes"] <= warm["nodes"] + 100, table
