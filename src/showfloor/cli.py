@@ -296,12 +296,28 @@ def kiosk_cmd(
                                          "the command).")] = False,
     policy: Annotated[bool, typer.Option("--policy", help="Print the Chromium policy JSON "
                                          "for /etc/chromium/policies/managed/.")] = False,
-    install: Annotated[bool, typer.Option("--install", help="With --policy: write it as "
+    install: Annotated[bool, typer.Option("--install", help="Write the systemd units "
+                                          "(station, kiosk, hub) for this installation into "
+                                          "--unit-dir; with --policy: write the policy as "
                                           "showfloor.json in --policy-dir (needs root).")
                        ] = False,
     policy_dir: Annotated[Path, typer.Option("--policy-dir", help="Where --install writes "
                                              "the policy.")
                           ] = Path("/etc/chromium/policies/managed"),
+    unit_dir: Annotated[Path | None, typer.Option("--unit-dir", help="Where --install writes "
+                                                  "the units (default: /etc/systemd/system as "
+                                                  "root, else ~/.config/systemd/user).")
+                        ] = None,
+    data: Annotated[Path | None, typer.Option(help="With --install: the stations' data "
+                                              "folder (default: /var/lib/showfloor as root, "
+                                              "else $SHOWFLOOR_DATA or ~/.local/share/"
+                                              "showfloor).")] = None,
+    run_as: Annotated[str | None, typer.Option("--run-as", help="With --install as root: the "
+                                               "user the station and hub run as (default: "
+                                               "$SUDO_USER, else showfloor).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --install: replace unit files "
+                                        "that differ from what showfloor would write.")
+                     ] = False,
     headless: Annotated[bool, typer.Option("--headless", hidden=True, help="With --launch: "
                                            "run Chromium headless (tests, CI).")] = False,
     memory_every: Annotated[float, typer.Option("--memory-every", hidden=True, min=0.1,
@@ -315,7 +331,15 @@ def kiosk_cmd(
     from showfloor.station import kiosk
 
     if install and not policy:
-        raise ShowfloorError("--install goes with --policy: showfloor kiosk --policy --install")
+        from showfloor.station import unitfiles
+
+        chosen_plan = unitfiles.plan(unit_dir=unit_dir, profile=profile, data=data, port=port,
+                                     run_as=run_as)
+        for path, state in unitfiles.install(chosen_plan, force=force):
+            sys.stdout.write(f"{state} {path}\n")
+        sys.stdout.write("next:\n" + "".join(f"  {step}\n" for step in
+                                              unitfiles.next_steps(chosen_plan, profile)))
+        return
     if policy and install:
         written = kiosk.install_policy(policy_dir)
         sys.stdout.write(f"wrote the kiosk policy to {written}; restart the kiosk browser "
@@ -402,6 +426,162 @@ def keys_show(
     sys.stdout.write(f"{public_text(public)}  # key id {key_id(public)}\n")
 
 
+trust_app = typer.Typer(help="The signed trust list: which publisher keys stations accept, "
+                        "for what (docs/deploy.md, 'Keys and trust').", no_args_is_help=True,
+                        add_completion=False, pretty_exceptions_enable=False)
+app.add_typer(trust_app, name="trust")
+RootOption = Annotated[list[Path], typer.Option("--root", help="An offline root private key "
+                                                "that signs the list ('showfloor keys new'); "
+                                                "give it once per root signature needed.")]
+BundlesOption = Annotated[list[str] | None, typer.Option(
+    "--bundles", help="A key that may sign bundles: a public key (what 'keys show' prints), a "
+    "file holding one, or a private key file; repeatable.")]
+RollbackOption = Annotated[list[str] | None, typer.Option(
+    "--rollback", help="A key that may sign rollback instructions (as --bundles); a key given "
+    "to both gets both roles.")]
+NoteOption = Annotated[str, typer.Option("--note", help="A note kept with the keys added "
+                                         "(who holds it, why).")]
+TrustExpires = Annotated[int, typer.Option("--expires", min=1, max=3650, help="Days the list "
+                                           "stays valid from now.")]
+
+
+def _trust_keys(bundles: list[str] | None, rollback: list[str] | None, note: str) -> list[Any]:
+    from showfloor.content.bundle import key_id
+    from showfloor.content.trust import TrustKey, public_of
+
+    roles: dict[str, tuple[Any, set[str]]] = {}
+    for role, values in (("bundles", bundles or []), ("rollback", rollback or [])):
+        for value in values:
+            public = public_of(value)
+            roles.setdefault(key_id(public), (public, set()))[1].add(role)
+    return [TrustKey(kid, public, tuple(sorted(r)), "active", note)
+            for kid, (public, r) in roles.items()]
+
+
+def _print_trust(path: Path, listed: Any) -> None:
+    out.print(f"{path}: ", end="")
+    out.print(listed.summary(), markup=False)
+    for k in sorted(listed.keys, key=lambda k: (k.status, k.id)):
+        out.print(f"  {k.id}  {k.status:<7}  {','.join(k.roles):<16}  {k.note}".rstrip(),
+                  markup=False)
+
+
+@trust_app.command("new")
+def trust_new(
+    output: Annotated[Path, typer.Argument(help="The trust list to write, e.g. trust.json "
+                                           "(its signatures go to trust.json.sig).")],
+    root: RootOption,
+    bundles: BundlesOption = None,
+    rollback: RollbackOption = None,
+    note: NoteOption = "",
+    expires: TrustExpires = 365,
+) -> None:
+    """Make version 1 of a trust list, signed by the root key(s)."""
+    from showfloor.content.bundle import load_key
+    from showfloor.content.trust import make_trust, sign, write_signed
+
+    if output.exists():
+        raise ShowfloorError(f"{output} already exists; make the next version from it with "
+                             f"'showfloor trust next {output}'")
+    keys = _trust_keys(bundles, rollback, note)
+    if not keys:
+        raise ShowfloorError("a trust list needs at least one key: give --bundles KEY "
+                             "(and --rollback KEY)")
+    roots = [load_key(r) for r in root]
+    made = make_trust(keys, expires_days=expires)
+    data = made.to_bytes()
+    write_signed(output, data, sign(data, roots))
+    _print_trust(output, made)
+
+
+@trust_app.command("next")
+def trust_next(
+    previous: Annotated[Path, typer.Argument(help="The current trust.json (its .sig beside "
+                                             "it).")],
+    root: RootOption,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the "
+                                                "new version (default: over PREVIOUS).")
+                      ] = None,
+    bundles: BundlesOption = None,
+    rollback: RollbackOption = None,
+    retire: Annotated[list[str] | None, typer.Option("--retire", help="A key to retire (its "
+                                                     "id, or as --bundles): refused from this "
+                                                     "version on; repeatable.")] = None,
+    note: NoteOption = "",
+    expires: TrustExpires = 365,
+) -> None:
+    """Make the next version of a trust list: add keys, retire keys, renew its expiry."""
+    import re
+
+    from showfloor.content.bundle import key_id, load_key
+    from showfloor.content.trust import (
+        next_trust,
+        parse_trust,
+        public_of,
+        read_signed,
+        sign,
+        write_signed,
+    )
+
+    roots = [load_key(r) for r in root]
+    data, sig = read_signed(previous)
+    publics = {key_id(r.public_key()): r.public_key() for r in roots}
+    try:
+        old = parse_trust(data, sig, publics)
+    except ShowfloorError as e:
+        raise ShowfloorError(f"{previous}: {e}") from e
+    retiring = [v if re.fullmatch(r"[0-9a-f]{16}", v) else key_id(public_of(v))
+                for v in retire or []]
+    made = next_trust(old, add=_trust_keys(bundles, rollback, note), retire=retiring,
+                      expires_days=expires)
+    body = made.to_bytes()
+    target = output or previous
+    write_signed(target, body, sign(body, roots))
+    _print_trust(target, made)
+
+
+@trust_app.command("show")
+def trust_show(
+    path: Annotated[Path, typer.Argument(help="A trust.json.")],
+) -> None:
+    """Print a trust list: its version, expiry and every key (signatures not checked)."""
+    from showfloor.content.trust import read_signed, read_trust
+
+    data, _sig = read_signed(path)
+    try:
+        listed = read_trust(data)
+    except ShowfloorError as e:
+        raise ShowfloorError(f"{path}: {e}") from e
+    _print_trust(path, listed)
+
+
+@trust_app.command("verify")
+def trust_verify(
+    path: Annotated[Path, typer.Argument(help="A trust.json (its .sig beside it).")],
+    root: Annotated[list[str], typer.Option("--root", help="A root public key (what 'keys "
+                                            "show' prints), a file holding one, or a root "
+                                            "key file; repeatable.")],
+    threshold: Annotated[int, typer.Option("--threshold", min=1, help="How many of the root "
+                                           "keys must have signed.")] = 1,
+) -> None:
+    """Check a trust list's root signatures, content and expiry, as a station does."""
+    from showfloor.content.bundle import key_id
+    from showfloor.content.trust import parse_trust, public_of, read_signed
+    from showfloor.errors import BundleError
+
+    publics = {key_id(k): k for k in (public_of(r) for r in root)}
+    data, sig = read_signed(path)
+    try:
+        listed = parse_trust(data, sig, publics, threshold=threshold)
+        listed.check_fresh()
+    except BundleError as e:
+        err.print("[red]error:[/red] ", end="")
+        err.print(f"{path}: {e}", markup=False)
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    out.print("[green]✓[/green] ", end="")
+    _print_trust(path, listed)
+
+
 @app.command("pack")
 def pack_cmd(
     path: Annotated[Path, typer.Argument(help="The exhibit folder.")],
@@ -458,6 +638,76 @@ def verify_cmd(
         raise typer.Exit(EXIT_PROBLEMS) from None
     out.print(f"[green]✓[/green] {bundle}: ", end="")
     out.print(verified.summary(), markup=False)
+
+
+@app.command("install")
+def install_cmd(
+    bundle: Annotated[Path | None, typer.Argument(help="A .showfloor bundle (from a USB "
+                                                  "stick).")] = None,
+    data: Annotated[Path | None, typer.Option(help="The station's data folder, as given to "
+                                              "'showfloor station --data' (default: "
+                                              "$SHOWFLOOR_DATA/station or ~/.local/share).")
+                    ] = None,
+    trust: Annotated[list[str] | None, typer.Option("--trust", help="A trusted public key, or "
+                                                    "a trust-list file (one key a line); "
+                                                    "may be given more than once.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the installed versions, the "
+                                        "current and pending ones and the floor.")] = False,
+) -> None:
+    """Install a signed bundle into a station's content folder (no hub needed)."""
+    from showfloor.content.bundle import load_trusted
+    from showfloor.errors import BundleError
+    from showfloor.station.content_store import ContentStore
+    from showfloor.station.server import data_dir
+
+    store = ContentStore(data_dir("station", data))
+    store.recover()
+    if list_:
+        state = store.state()
+        for v in store.installed():
+            marks = [w for w, on in (("current", v.current), ("pending", v.pending),
+                                     ("previous", v.previous)) if on]
+            out.print(f"{v.name}  {v.files} files, {v.size:,} bytes"
+                      + (f"  ({', '.join(marks)})" if marks else ""), markup=False)
+        for exhibit, version in sorted(state["floor"].items()):
+            out.print(f"floor: {exhibit} {version}", markup=False)
+        if state["last_error"]:
+            out.print(f"last error: {state['last_error']}", markup=False)
+        if bundle is None:
+            return
+    if bundle is None:
+        raise ShowfloorError("give a bundle to install (or --list to see what is installed)")
+    trusted = load_trusted(trust or [])
+    if not trusted:
+        raise ShowfloorError("give the publisher's key with --trust KEY|FILE: a station "
+                             "installs only bundles signed by a key it trusts")
+    if not bundle.is_file():
+        raise ShowfloorError(f"{bundle}: no such bundle file" if not bundle.exists() else
+                             f"{bundle} is not a file; give a .showfloor bundle")
+    running = store.current()
+    try:
+        path = store.install_bundle(bundle, trusted)
+        name = path.name
+        if running is None:  # nothing runs: nothing to wait for, nothing to go back to
+            store.activate(name)
+            store.confirm(name)
+    except BundleError as e:
+        err.print("[red]error:[/red] ", end="")
+        err.print(f"{bundle}: {e}", markup=False)
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    what = name.replace("@", " ")
+    if running is None:
+        out.print("[green]✓[/green] ", end="")
+        out.print(f"installed {what}; it is now current (nothing ran before) "
+                  f"in {store.root}", markup=False)
+    elif running == name:
+        out.print("[green]✓[/green] ", end="")
+        out.print(f"{what} is already the current version", markup=False)
+    else:
+        out.print("[green]✓[/green] ", end="")
+        out.print(f"installed {what}; it is pending — the running station "
+                  f"switches to it from {running.replace('@', ' ')} at its next idle moment",
+                  markup=False)
 
 
 hub_app = typer.Typer(help="The hub: enrol stations, watch them, command them, keep their "
@@ -617,6 +867,47 @@ def hub_revoke(ctx: typer.Context, station: Annotated[str, typer.Argument()],
         if not enrolment.revoke(conn, time.time(), station, "cli"):
             raise ShowfloorError(f"no station '{station}' that is not revoked already")
     out.print(f"revoked {station}")
+
+
+@hub_app.command("publish")
+def hub_publish(
+    bundle: Annotated[Path, typer.Argument(help="The .showfloor bundle to publish.")],
+    hub: Annotated[str, typer.Option("--hub", envvar="SHOWFLOOR_HUB", help="The hub, e.g. "
+                                     "http://hub.local:8800.")],
+    user: Annotated[str, typer.Option("--user", envvar="SHOWFLOOR_HUB_USER",
+                                      help="An operator's (or admin's) user name.")],
+    password_file: Annotated[Path | None, typer.Option(help="Read the password from this "
+                                                       "file (else $SHOWFLOOR_HUB_PASSWORD, "
+                                                       "else asked).")] = None,
+) -> None:
+    """Upload a signed bundle to a hub, which checks it and keeps its files for rollouts."""
+    import getpass
+
+    from showfloor.hub.bundles import upload
+
+    if password_file is not None:
+        try:
+            password = password_file.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise ShowfloorError(f"cannot read the password file {password_file} "
+                                 f"({e.strerror})") from e
+    elif os.environ.get("SHOWFLOOR_HUB_PASSWORD"):
+        password = os.environ["SHOWFLOOR_HUB_PASSWORD"]
+    else:
+        password = getpass.getpass(f"password for {user}: ")
+    status, body = upload(hub, bundle, user, password)
+    detail = str(body.get("detail", body))
+    if status in (200, 201):
+        out.print(f"{'already published' if body.get('existed') else 'published'} "
+                  f"{body['exhibit']} {body['version']} as bundle {body['bundle']}: "
+                  f"{body['files']} files, {body['new_objects']} new, "
+                  f"{body['bytes_stored']:,} bytes stored", markup=False)
+        return
+    if status in (409, 413, 422):  # the bundle itself is refused
+        err.print("[red]error:[/red] ", end="")
+        err.print(f"the hub refused {bundle}: {detail}", markup=False)
+        raise typer.Exit(EXIT_PROBLEMS)
+    raise ShowfloorError(f"the hub did not publish {bundle} ({status}): {detail}")
 
 
 @hub_app.command("migrate")

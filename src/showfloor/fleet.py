@@ -48,7 +48,11 @@ H_NONCE = "X-Showfloor-Nonce"
 H_SIGNATURE = "X-Showfloor-Signature"
 
 #: What an operator can ask a station to do.
-COMMANDS = ("reload", "restart", "attract", "attract_only", "language", "message")
+COMMANDS = ("reload", "restart", "attract", "attract_only", "language", "message",
+            "deploy", "rollback")
+#: What a station reports of a new version (``POST /api/v1/deploy/status``), in order.
+DEPLOY_STATES = ("queued", "downloading", "verified", "waiting_idle", "running", "failed",
+                 "rolled_back", "stale")
 
 
 def _b64(data: bytes) -> str:
@@ -187,6 +191,17 @@ class KioskSummary(_Strict):
     fallback: bool = Field(default=False, description="the calm fallback page is showing")
 
 
+class ContentState(_Strict):
+    """The version a station runs, from its content store (heartbeat ``content``)."""
+
+    exhibit: Ident
+    version: ShortText
+    state: Literal["queued", "downloading", "verified", "waiting_idle", "running", "failed",
+                   "rolled_back", "stale"] = "running"
+    pending: ShortText | None = Field(default=None, description="a version staged and "
+                                      "waiting for an idle moment")
+
+
 class Heartbeat(_Strict):
     """A station's health, every few seconds."""
 
@@ -213,6 +228,8 @@ class Heartbeat(_Strict):
     surfaces: int = Field(default=0, ge=0)
     kiosk: KioskSummary | None = Field(default=None, description="the kiosk supervisor's "
                                        "reports; left out when none ever came")
+    content: ContentState | None = Field(default=None, description="the content store's "
+                                         "version and deploy state; left out without one")
 
 
 class StationConfig(BaseModel):
@@ -221,6 +238,17 @@ class StationConfig(BaseModel):
     timezone: str = "UTC"
     opening_hours: dict[str, str] = Field(default_factory=dict)
     closed_mode: Literal["attract_only", "screen_off"] = "attract_only"
+    trust_version: int | None = Field(default=None, description=(
+        "the version of the signed trust list the hub serves at GET /api/v1/trust "
+        "(null: none); a station holding a lower one fetches it"))
+
+
+class TrustReply(BaseModel):
+    """``GET /api/v1/trust``: the signed trust list the hub serves."""
+
+    version: int = Field(description="the list's version")
+    trust: str = Field(description="base64 of the exact bytes of trust.json")
+    signature: str = Field(description="base64 of trust.json.sig")
 
 
 class HeartbeatReply(BaseModel):
@@ -270,3 +298,21 @@ class CommandList(BaseModel):
 class CommandAck(_Strict):
     ok: bool
     detail: Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")] = ""
+
+
+class DeployStatus(_Strict):
+    """A station's progress with a new version (``POST /api/v1/deploy/status``)."""
+
+    rollout: int | None = Field(default=None, ge=1, lt=2**31,
+                                description="the rollout that sent it (none: a USB install)")
+    bundle: int | None = Field(default=None, ge=1, lt=2**31)
+    exhibit: Ident
+    version: Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                              pattern=r"^[^\x00]*$")]
+    state: Literal["queued", "downloading", "verified", "waiting_idle", "running", "failed",
+                   "rolled_back", "stale"]
+    progress: float | None = Field(default=None, ge=0, le=1,
+                                   description="the part downloaded (downloading), 0 to 1")
+    bytes: int = Field(default=0, ge=0, lt=2**62, description="bytes downloaded so far")
+    reason: Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")] | None = \
+        None

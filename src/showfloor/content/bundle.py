@@ -35,7 +35,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -458,8 +458,20 @@ def _check_signature(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo],
             raise BundleError(f"the bundle has no {name}; this is not a bundle 'showfloor "
                               "pack' made")
     manifest = _read_small(zf, entries[MANIFEST], MAX_MANIFEST)
+    kid, is_trusted = check_signature(manifest, _read_small(zf, entries[SIGNATURE],
+                                                            MAX_SIGNATURE), trusted)
+    return manifest, kid, is_trusted
+
+
+def check_signature(manifest: bytes, signature_file: bytes,
+                    trusted: Mapping[str, Ed25519PublicKey] | None) -> tuple[str, bool]:
+    """Check ``manifest.sig``'s signature over the bytes of ``manifest.json``.
+
+    Returns the signing key's id and whether it was one of ``trusted`` (without
+    trusted keys, the key the signature carries is used). Raises BundleError.
+    """
     try:
-        sig = json.loads(_read_small(zf, entries[SIGNATURE], MAX_SIGNATURE).decode("utf-8"))
+        sig = json.loads(signature_file.decode("utf-8"))
         kid, signature = sig["key_id"], _unb64(sig["signature"])
         embedded = parse_public(sig["public_key"])
         if not isinstance(kid, str) or sig.get("algorithm") != "ed25519":
@@ -471,6 +483,11 @@ def _check_signature(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo],
                           "again") from e
     if trusted:
         key = trusted.get(kid)
+        retired = getattr(trusted, "retired", {})  # keys a signed trust list retired
+        if key is None and kid in retired:
+            raise BundleError(f"the bundle is signed by key {kid}, which was retired in trust "
+                              f"list version {retired[kid]}; a retired key is refused — ask "
+                              "the publisher to sign it again with an active key")
         if key is None:
             raise BundleError(f"the bundle is signed by key {kid}, which is not one of the "
                               f"{len(trusted)} trusted key(s) given ({', '.join(sorted(trusted))}); "
@@ -485,7 +502,7 @@ def _check_signature(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo],
     except InvalidSignature as e:
         raise BundleError(f"the signature of the bundle's {MANIFEST} does not match key {kid}; "
                           "the bundle is altered or damaged — do not install it") from e
-    return manifest, kid, bool(trusted)
+    return kid, bool(trusted)
 
 
 def _check(zf: zipfile.ZipFile, trusted: dict[str, Ed25519PublicKey] | None, now: float,
@@ -499,6 +516,13 @@ def _check(zf: zipfile.ZipFile, trusted: dict[str, Ed25519PublicKey] | None, now
     if _version_tuple(manifest.showfloor) > _version_tuple(__version__):
         raise BundleError(f"the bundle needs showfloor {manifest.showfloor} or newer; this is "
                           f"{__version__} — upgrade showfloor")
+    check_listing(manifest, entries, max_total)
+    return Verified(manifest, kid, is_trusted), entries
+
+
+def check_listing(manifest: Manifest, entries: dict[str, zipfile.ZipInfo],
+                  max_total: int = MAX_TOTAL) -> None:
+    """The zip holds exactly the files its manifest lists, within the size limit."""
     listed = {f.path for f in manifest.files}
     for f in manifest.files:
         if f.path not in entries:
@@ -513,7 +537,6 @@ def _check(zf: zipfile.ZipFile, trusted: dict[str, Ed25519PublicKey] | None, now
     if manifest.total > max_total:
         raise BundleError(f"the bundle's files add up to {manifest.total:,} bytes, more than "
                           f"the {max_total:,} a bundle may hold")
-    return Verified(manifest, kid, is_trusted), entries
 
 
 def verify(bundle: Path, trusted: dict[str, Ed25519PublicKey] | None = None, *,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from base64 import b64encode
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -20,7 +21,8 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from showfloor import fleet
-from showfloor.hub import auth, enrolment, ingest
+from showfloor.content import trust
+from showfloor.hub import auth, enrolment, ingest, rollouts
 from showfloor.hub import commands as cmds
 from showfloor.hub.state import HubState
 
@@ -64,8 +66,17 @@ def heartbeat_work(state: HubState, hb: fleet.Heartbeat
             "config": {"timezone": station["timezone"],
                        "opening_hours": station["opening_hours"] or
                        station["hall_hours"] or {},
-                       "closed_mode": station["closed_mode"]}})
+                       "closed_mode": station["closed_mode"],
+                       "trust_version": _trust_version(state)}})
     return work
+
+
+def _trust_version(state: HubState) -> int | None:
+    """The version of the trust list the hub serves (None: none, or it cannot be read)."""
+    if not state.settings.trust:
+        return None
+    got = trust.served(state.settings.trust)
+    return got.version if isinstance(got, trust.Served) else None
 
 
 def router(state: HubState) -> APIRouter:
@@ -171,5 +182,28 @@ def router(state: HubState) -> APIRouter:
         if not ok:
             raise HTTPException(404, f"this station has no command {command_id}")
         return JSONResponse({"ok": True})
+
+    @r.get("/trust", response_model=fleet.TrustReply, responses={
+        404: {"description": "this hub serves no trust list"},
+        503: {"description": "the hub's trust list cannot be read; the reason"}})
+    async def trust_list() -> fleet.TrustReply:
+        """The signed trust list this hub hands out (open: stations check its root
+        signatures themselves)."""
+        if not state.settings.trust:
+            raise HTTPException(404, "this hub serves no trust list (its 'trust' setting is "
+                                "empty)")
+        got = trust.served(state.settings.trust)
+        if isinstance(got, str):
+            raise HTTPException(503, got)
+        return fleet.TrustReply(version=got.version, trust=b64encode(got.data).decode(),
+                                signature=b64encode(got.sig).decode())
+
+    @r.post("/deploy/status", status_code=204, tags=["delivery"], responses=UNAUTHORIZED)
+    async def deploy_status(request: Request, body: fleet.DeployStatus) -> Response:
+        """A station's progress with a new version: its row of the rollout (an unknown
+        rollout is still noted as the station's content state)."""
+        await signed(request, lambda conn, st, now: rollouts.record_status(
+            conn, st["id"], body, now))
+        return Response(status_code=204)
 
     return r

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from showfloor import __version__, fleet
-from showfloor.hub import api
+from showfloor.hub import api, bundle_api, bundles, rollouts
 from showfloor.hub import db as t
 from showfloor.hub.settings import HubSettings
 from showfloor.hub.state import HubState
@@ -33,8 +33,11 @@ class _HubTime:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # a bundle upload streams to a file under its own, larger limit
+        limited = scope["path"] not in bundles.UPLOAD_PATHS
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > fleet.MAX_BODY:
+            if limited and name == b"content-length" and value.isdigit() and \
+                    int(value) > fleet.MAX_BODY:
                 resp = JSONResponse({"detail": f"a request body may have at most "
                                      f"{fleet.MAX_BODY} bytes"}, status_code=413)
                 await resp(scope, receive, send)
@@ -91,10 +94,12 @@ def create_app(settings: HubSettings | None = None, *, migrate: bool = True) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.start()
         try:
-            yield
+            async with rollouts.running(state):  # every hub process advances rollouts
+                yield
         finally:
             await state.stop()
 
+    rollouts.load_key(cfg.rollback_key)  # a wrong rollback_key stops the hub at start
     db.check()
     if migrate:
         t.upgrade(db)
@@ -107,6 +112,7 @@ def create_app(settings: HubSettings | None = None, *, migrate: bool = True) -> 
     app.state.hub = state
     app.add_exception_handler(RequestValidationError, _invalid)
     app.include_router(api.router(state))
+    app.include_router(bundle_api.router(state))
 
     @app.get("/healthz", tags=["hub"])
     def healthz() -> dict[str, Any]:

@@ -40,6 +40,8 @@ def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"'{kind}' is not a command; use one of {', '.join(fleet.COMMANDS)}")
     if kind in ("reload", "restart", "attract"):
         return {}
+    if kind in ("deploy", "rollback"):
+        return _delivery_args(kind, args)
     if kind == "attract_only":
         on = args.get("on", True)
         if not isinstance(on, bool):
@@ -64,6 +66,37 @@ def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
             not 1 <= seconds <= 3600:
         raise ConfigError("message takes seconds: how long to show it, 1 to 3600")
     return {"text": {k: v.strip() for k, v in text.items()}, "seconds": float(seconds)}
+
+
+def _id_arg(kind: str, args: dict[str, Any], name: str, *, optional: bool = False) -> int | None:
+    value = args.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < 2**31:
+        raise ConfigError(f"{kind} takes {name}: the number of a {name} on this hub")
+    return value
+
+
+def _delivery_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A ``deploy`` or ``rollback`` command's arguments (made by hub/rollouts.py)."""
+    if kind == "deploy":
+        out: dict[str, Any] = {"rollout": _id_arg(kind, args, "rollout"),
+                               "bundle": _id_arg(kind, args, "bundle")}
+        for name in ("exhibit", "version"):
+            value = args.get(name)
+            if not isinstance(value, str) or not 1 <= len(value) <= 64:
+                raise ConfigError(f"deploy takes {name}: the bundle's {name}, 1 to 64 "
+                                  "characters")
+            out[name] = value
+        return out
+    out = {"rollout": _id_arg(kind, args, "rollout", optional=True)}
+    for name in ("instruction", "signature"):
+        value = args.get(name)
+        if not isinstance(value, str) or not 1 <= len(value) <= 4096:
+            raise ConfigError(f"rollback takes {name}: base64 of the signed rollback "
+                              "instruction's bytes and of its signature")
+        out[name] = value
+    return out
 
 
 def queue(conn: Connection, now: float, station_id: str, kind: str, args: dict[str, Any],

@@ -31,12 +31,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -72,6 +75,10 @@ stations = Table(
     Column("heartbeat", JSON),
     Column("last_error", Text),
     Column("last_error_at", Double),
+    # free labels an operator targets rollouts with (a JSON list of strings)
+    Column("tags", JSON, nullable=False, default=list, server_default=text("'[]'")),
+    # the station's last deploy report (POST /api/v1/deploy/status), as received
+    Column("content", JSON),
     Index("stations_hall", "hall_id"),
 )
 
@@ -158,6 +165,72 @@ login_failures = Table(
     Column("key", String(200), nullable=False),  # "user:<name>" or "ip:<address>"
     Column("at", Double, nullable=False),
     Index("login_failures_key_at", "key", "at"),
+)
+
+bundles = Table(
+    "bundles", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exhibit", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("manifest", LargeBinary, nullable=False),  # manifest.json, the exact bytes signed
+    Column("signature", LargeBinary, nullable=False),  # manifest.sig
+    Column("key_id", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),  # the sum of its files' sizes
+    Column("files", Integer, nullable=False),
+    Column("published", Double, nullable=False),
+    Column("published_by", String(100), nullable=False),
+    UniqueConstraint("exhibit", "version", name="bundles_exhibit_version"),
+)
+
+# files by SHA-256: a row here means every chunk of the file is stored
+objects = Table(
+    "objects", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("stored", Double, nullable=False),
+)
+
+object_chunks = Table(
+    "object_chunks", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("n", Integer, primary_key=True),  # byte n * 1 MiB of the file starts it
+    Column("data", LargeBinary, nullable=False),  # at most 1 MiB
+)
+
+rollouts = Table(
+    "rollouts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("bundle_id", Integer, ForeignKey("bundles.id"), nullable=False),
+    Column("target_kind", String(10), nullable=False),  # station | hall | tag | all
+    Column("target", String(64), nullable=False, default=""),
+    Column("canary", Integer, nullable=False, default=0),
+    Column("canary_unit", String(10), nullable=False, default="stations"),  # or percent
+    Column("healthy_seconds", Double, nullable=False),
+    # canary → rolling → done; canary/rolling ⇄ halted; any → cancelled
+    Column("state", String(12), nullable=False),
+    Column("created", Double, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("halted_reason", Text),
+    Column("updated", Double, nullable=False),
+    Index("rollouts_state", "state"),
+)
+
+rollout_stations = Table(
+    "rollout_stations", metadata,
+    Column("rollout_id", Integer, ForeignKey("rollouts.id"), primary_key=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("stage", String(8), nullable=False),  # canary | rest
+    # waiting (no command yet), queued, then as the station reports (fleet.DEPLOY_STATES)
+    Column("state", String(12), nullable=False, default="waiting"),
+    Column("progress", Double),
+    Column("bytes", BigInteger),
+    Column("reason", Text),
+    Column("updated", Double, nullable=False),
+    # the deploy command sent to it (NULL: none yet), and since when it reports running
+    Column("command_id", Integer),
+    Column("running_since", Double),
+    # the version it ran when the rollout began (what a rollback goes back to)
+    Column("previous", String(64)),
 )
 
 settings = Table(

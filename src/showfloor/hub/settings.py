@@ -44,6 +44,17 @@ class HubSettings:
         "help": "the longest a station's command long poll is held open (seconds)"})
     login_limit: int = field(default=5, metadata={
         "help": "failed logins per user or address in 15 minutes before logins are refused"})
+    trusted_keys: str = field(default="", metadata={
+        "help": "the publisher keys a bundle must be signed with to be published: "
+                "trust-list files (what 'showfloor keys show' prints, one key a line) or "
+                "public keys, separated by commas. Empty: publishing is refused"})
+    rollback_key: str = field(default="", metadata={
+        "help": "the Ed25519 private key file (from 'showfloor keys new') that signs "
+                "rollback instructions; stations trust its public half with the role "
+                "'rollback'. Empty: the rollback button is refused"})
+    trust: str = field(default="", metadata={
+        "help": "a signed trust list (trust.json, its trust.json.sig beside it) the hub hands "
+                "to stations at /api/v1/trust; re-read when it changes; empty: none"})
     secret: str = field(default="", metadata={
         "help": "signs dashboard sessions; empty: one is made and kept in the database "
                 "(so several hubs share it)"})

@@ -20,6 +20,7 @@ import html
 import json
 import logging
 import math
+import os
 import random
 import re
 import time
@@ -61,7 +62,7 @@ from showfloor.engine.inputs import (
     VisitEnded,
     from_json,
 )
-from showfloor.engine.state import PROTOCOL_VERSION, Engine
+from showfloor.engine.state import PROTOCOL_VERSION, Engine, Phase
 from showfloor.errors import ShowfloorError
 from showfloor.station.kioskwatch import KioskWatch, kiosk_routes
 from showfloor.station.profile import DEFAULT, StationProfile, Surface
@@ -87,6 +88,9 @@ MESSAGE_SECONDS = (1.0, 3600.0)
 MESSAGE_CHARS = 500
 #: A language code as a notice's key (``zh-CN``, ``en``): an id, never free text.
 LANG_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")
+#: Tests only (docs/station.md): the station ignores the pages' ``ready`` while it runs the
+#: exhibit version named here, as if no page could draw it (the health check then fails).
+TEST_NO_DRAW = "SHOWFLOOR_TEST_NO_DRAW"
 
 
 @dataclass(eq=False)
@@ -100,6 +104,8 @@ class Connection:
     errors: int = 0
     #: the station's clock when the page last sent anything (a beat or any other message)
     last_message: float = 0.0
+    #: the station's clock when the page said hello (its exhibit is the one running since)
+    joined: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, kind: str, **body: Any) -> None:
@@ -136,6 +142,9 @@ class Station:
         self.last_input_wall: float | None = None
         #: the link to a hub (:class:`~showfloor.station.uplink.Uplink`), when there is one
         self.uplink: Any = None
+        #: new versions from the hub or a USB stick
+        #: (:class:`~showfloor.station.delivery.DeliveryAgent`), when it runs from a content store
+        self.delivery: Any = None
         #: the screens are on (False: black, no touches — outside opening hours)
         self.screen_on = True
         #: the default language the operator set (kept across a reload), if any
@@ -146,6 +155,13 @@ class Station:
         self._preload_cache: dict[tuple[str, str], list[str]] = {}
         #: the renderer modules of the plug-in scene types the exhibit uses, by type
         self.scene_modules: dict[str, Path] = {}
+        #: what each surface last said it drew: surface id -> (scene id, station clock when
+        #: it said so, when that page said hello)
+        self.drawn: dict[str, tuple[str, float, float]] = {}
+        self._drawn_changed: asyncio.Condition | None = None
+        #: the last switch to another folder (switch_to): when, and how long until a page
+        #: drew the new attract view (None: not yet)
+        self.last_switch: dict[str, Any] | None = None
         self.exhibit = exhibit
         self.engine = self._new_engine(exhibit)
         self._record(self.engine.start())
@@ -331,7 +347,9 @@ class Station:
             return
         if kind == "input":
             await self._input(conn, msg, ref)
-        elif kind in ("ready", "beat"):
+        elif kind == "ready":
+            await self._ready(conn, msg)
+        elif kind == "beat":
             pass  # a beat only says the page is alive: last_message is all it changes
         elif kind == "metrics":
             self._metrics(conn, msg)
@@ -355,6 +373,7 @@ class Station:
                               msg.get("seq"))
             return
         conn.surface = surface
+        conn.joined = self.clock()
         await conn.send("welcome", **self.welcome(surface))
         if not self.screen_on:
             # black before anything is drawn
@@ -403,6 +422,51 @@ class Station:
         if not any(isinstance(e, Rejected) for e in effects):
             self.last_input_wall = time.time()
         await self._apply(effects, conn, mark, ref)
+
+    async def _ready(self, conn: Connection, msg: dict[str, Any]) -> None:
+        """A page drew a view (``ready``, after the frame that shows it)."""
+        assert conn.surface is not None
+        scene = msg.get("scene")
+        if not isinstance(scene, str):
+            return
+        hook = os.environ.get(TEST_NO_DRAW)
+        if hook and hook == self.exhibit.version:
+            return  # tests only: as if this version could not be drawn
+        now = self.clock()
+        self.drawn[conn.surface.id] = (scene, now, conn.joined)
+        sw = self.last_switch
+        if sw is not None and sw.get("drawn_after") is None and conn.joined >= sw["at"] and \
+                scene == self.engine.exhibit.attract:
+            sw["drawn_after"] = round(now - sw["at"], 3)
+        cond = self._drawn_cond()
+        async with cond:
+            cond.notify_all()
+
+    def _drawn_cond(self) -> asyncio.Condition:
+        if self._drawn_changed is None:
+            self._drawn_changed = asyncio.Condition()
+        return self._drawn_changed
+
+    async def wait_drawn(self, since: float, timeout: float) -> str | None:
+        """Wait until a page loaded after ``since`` (station clock) draws the attract view.
+
+        The id of the first surface that did, or None when none did within
+        ``timeout`` seconds. A page that said hello before ``since`` does not
+        count: it may still be showing what ran before.
+        """
+
+        def found() -> str | None:
+            attract = self.engine.exhibit.attract
+            for surface, (scene, _, joined) in self.drawn.items():
+                if scene == attract and joined >= since:
+                    return surface
+            return None
+
+        cond = self._drawn_cond()
+        async with cond:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(cond.wait_for(lambda: found() is not None), timeout)
+        return found()
 
     def _metrics(self, conn: Connection, msg: dict[str, Any]) -> None:
         assert conn.surface is not None
@@ -536,6 +600,45 @@ class Station:
             await self._feed(VisitEnded("reload"))
         await self.replace(report.exhibit, [])
 
+    def idle(self) -> bool:
+        """An idle moment: no visit, no idle countdown (the attract loop is showing)."""
+        e = self.engine
+        return e.session is None and e.phase is Phase.ATTRACT
+
+    async def switch_to(self, root: Path, exhibit: Exhibit | None = None) -> float:
+        """Run the exhibit in another folder (a new version): a fresh engine, pages reload.
+
+        Only at an idle moment: during a visit or an idle countdown it raises
+        :class:`ShowfloorError` and nothing changes. ``exhibit`` is the folder's
+        checked content when the caller has it; else the folder is checked here
+        and refused with its first problems. Records an ``operator`` event
+        (``switch``) with the old and the new version; returns the station clock
+        at the switch (what :meth:`wait_drawn` waits from).
+        """
+        if exhibit is None:
+            try:
+                report = await asyncio.to_thread(check, root, display=self.profile.display)
+            except ShowfloorError as err:
+                raise ShowfloorError(f"{root} cannot be loaded, so the running exhibit "
+                                     f"stays: {err}") from err
+            if report.exhibit is None or not report.ok:
+                first = "; ".join(str(p) for p in report.errors[:3])
+                raise ShowfloorError(f"{root} has {len(report.errors)} error(s), so the "
+                                     f"running exhibit stays: {first}")
+            exhibit = report.exhibit
+        if not self.idle():
+            raise ShowfloorError("a visit or an idle countdown is in progress; switch at the "
+                                 "next idle moment")
+        old = self.exhibit
+        self.root = root
+        self._operator("switch", exhibit=exhibit.id, version=exhibit.version,
+                       previous_exhibit=old.id, previous=old.version)
+        at = self.clock()
+        self.last_switch = {"at": at, "exhibit": exhibit.id, "version": exhibit.version,
+                            "previous": old.version, "drawn_after": None}
+        await self.replace(exhibit, [])
+        return at
+
     async def _feed(self, inp: Input) -> None:
         """Feed an input of the station's own (an operator command) and apply its effects."""
         await self._apply(self.engine.feed(inp))
@@ -598,6 +701,8 @@ class Station:
             "session_active": e.session is not None,
             "last_input_wall": self.last_input_wall,
             "hub": self.uplink.status() if self.uplink is not None else None,
+            "switch": self.last_switch,
+            "content": self.delivery.content() if self.delivery is not None else None,
             "kiosk": self.kiosk.summary(),
         }
 
@@ -726,11 +831,27 @@ def create_app(station: Station) -> Starlette:
         WebSocketRoute("/ws", ws),
         *kiosk_routes(station),
         Mount("/renderer", StaticFiles(directory=WEB, check_dir=False), name="renderer"),
-        Mount("/exhibit", StaticFiles(directory=station.root), name="exhibit"),
+        Mount("/exhibit", app=ExhibitFiles(station), name="exhibit"),
     ]
     if VENDOR.is_dir():
         routes.append(Mount("/vendor", StaticFiles(directory=VENDOR), name="vendor"))
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+
+
+class ExhibitFiles:
+    """The running exhibit's files, from whichever folder the station runs now
+    (:meth:`Station.switch_to` changes it)."""
+
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self._root: Path | None = None
+        self._files: StaticFiles | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        root = self.station.root
+        if self._files is None or root != self._root:
+            self._files, self._root = StaticFiles(directory=root), root
+        await self._files(scope, receive, send)
 
 
 def _now() -> float:

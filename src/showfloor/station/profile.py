@@ -95,6 +95,23 @@ class VR(Model):
     dwell: Annotated[float, Field(ge=0.3, le=5, description="Seconds of gaze that select.")] = 1.2
 
 
+class Delivery(Model):
+    """New versions from the hub or a USB stick (docs/deploy.md)."""
+
+    trust: list[str] = Field(default_factory=list, description="Publisher keys trusted for "
+                             "bundles and rollback instructions: trust-list files (relative "
+                             "to this file) or public keys as 'showfloor keys show' prints.")
+    root_keys: list[str] = Field(default_factory=list, description="Root public keys that "
+                                 "sign the trust list (trust.json) the hub hands out.")
+    health_seconds: Annotated[float, Field(ge=1, le=3600)] = Field(
+        default=60, description="A new version must have a surface draw its attract view "
+        "within this many seconds of the switch, or the previous version comes back.")
+    keep: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=3, description="How many versions the station keeps (for rollback).")
+    min_free_mb: Annotated[int, Field(ge=0, le=1_000_000)] = Field(
+        default=200, description="Free disk space (MB) a download must leave.")
+
+
 class StationProfile(Model):
     station: StationId
     exhibit: Annotated[str, Field(min_length=1)] = "."
@@ -110,6 +127,7 @@ class StationProfile(Model):
     pyramid: Pyramid = Field(default_factory=Pyramid)
     fan: Fan = Field(default_factory=Fan)
     vr: VR = Field(default_factory=VR)
+    delivery: Delivery = Field(default_factory=Delivery)
 
     @model_validator(mode="after")
     def _unique_surfaces(self) -> StationProfile:

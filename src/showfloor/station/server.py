@@ -14,9 +14,10 @@ from typing import Any
 import uvicorn
 
 from showfloor.content.lint import check
-from showfloor.errors import ConfigError, ShowfloorError
+from showfloor.errors import BundleError, ConfigError, ShowfloorError
 from showfloor.net import bind
 from showfloor.station.app import Station, create_app
+from showfloor.station.content_store import ContentStore
 from showfloor.station.profile import DEFAULT, StationProfile, exhibit_dir, load_profile
 from showfloor.station.store import EventStore
 from showfloor.station.systemd import notify
@@ -93,6 +94,34 @@ async def _watch(station: Station, root: Path) -> None:
                 print(f"  {p}", file=sys.stderr)
 
 
+def open_content(folder: Path, profile: StationProfile) -> ContentStore:
+    """The station's content store (``<data>/content``), recovered from whatever a
+    killed run left half-done."""
+    store = ContentStore(folder, keep=profile.delivery.keep)
+    store.recover()
+    return store
+
+
+def installed(folder: Path) -> Path | None:
+    """The version folder ``<data>/content/current`` points to, when one is installed."""
+    cur = folder / "content" / "current"
+    if not cur.is_symlink():
+        return None
+    target = cur.resolve()
+    return target if (target / "exhibit.yaml").is_file() else None
+
+
+def trust_values(profile: StationProfile, profile_path: Path | None) -> list[str]:
+    """``delivery.trust``: a file named relative to the profile, else the value as given."""
+    out = []
+    for value in profile.delivery.trust:
+        if profile_path is not None and (profile_path.parent / value).is_file():
+            out.append(str(profile_path.parent / value))
+        else:
+            out.append(value)
+    return out
+
+
 #: exit status asking the service manager for a fresh start (EX_TEMPFAIL)
 EXIT_RESTART = 75
 
@@ -132,9 +161,32 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
           port: int = DEFAULT_PORT, data: Path | None = None, open_browser: bool = False,
           preview: bool = False, log_level: str = "warning", seed: int | None = None,
           hub: str | None = None, enrol: str | None = None) -> int:
-    """Run a station until interrupted; the exit status (75: restart me)."""
-    exhibit_path, profile = resolve(path, profile_path)
+    """Run a station until interrupted; the exit status (75: restart me).
+
+    A station whose data folder holds an installed version (``<data>/content/current``)
+    runs that one, unless an exhibit folder is given on the command line.
+    """
+    explicit = path is not None and (path.is_dir() or path.name == "exhibit.yaml")
+    if path is None and profile_path is None:
+        exhibit_path: Path | None = None
+        profile = DEFAULT
+    else:
+        exhibit_path, profile = resolve(path, profile_path)
+        if profile_path is None and path is not None and not explicit:
+            profile_path = path
     folder = data_dir(profile.station.id, data)
+    content: ContentStore | None = None
+    if not preview:
+        try:
+            content = open_content(folder, profile)
+        except BundleError as err:  # say why, and play what is there: new versions wait
+            print(f"new versions cannot be installed: {err}", file=sys.stderr, flush=True)
+    current = None if preview else installed(folder)
+    if current is not None and not explicit:
+        exhibit_path = current
+    if exhibit_path is None:
+        raise ShowfloorError("give an exhibit folder or a station profile, or install a "
+                             "bundle first with 'showfloor install BUNDLE --data DIR'")
     ident = None
     if hub is not None:
         from showfloor.station.uplink import identity_for
@@ -178,9 +230,23 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
             uplink = Uplink(station, ident, station.store.path, folder, on_restart=restart)
             station.uplink = uplink
             await uplink.start()
+        agent = None
+        if content is not None:
+            from showfloor.station.delivery import DeliveryAgent
+
+            d = profile.delivery
+            agent = DeliveryAgent(station, content, folder,
+                                  trust=trust_values(profile, profile_path),
+                                  root_keys=d.root_keys, health_seconds=d.health_seconds,
+                                  min_free_mb=d.min_free_mb)
+            agent.uplink = uplink
+            station.delivery = agent
+            await agent.start()
         try:
             await server.serve(sockets=[sock])
         finally:
+            if agent is not None:
+                await agent.stop()
             await server.stop_uplink()
             if watcher is not None:
                 watcher.cancel()

@@ -231,6 +231,16 @@ class Uplink:
         os.replace(tmp, self._config_path())
 
     # -- requests ------------------------------------------------------------
+    @property
+    def client(self) -> httpx.AsyncClient:
+        assert self._client is not None
+        return self._client
+
+    def sign(self, method: str, path: str, body: bytes = b"") -> dict[str, str]:
+        """The headers that sign one request to the hub (``path`` with its query)."""
+        return self.ident.key.headers(self.ident.station, method, path, body,
+                                      time.time() + self.offset)
+
     async def request(self, method: str, path: str, body: Any = None,
                       timeout: float = 15.0) -> httpx.Response:
         assert self._client is not None
@@ -310,6 +320,8 @@ class Uplink:
         }
         if s.get("kiosk") is not None:  # only with a kiosk supervisor (older hubs know no such key)
             body["kiosk"] = s["kiosk"]
+        if s.get("content") is not None:  # only a station with a content store
+            body["content"] = s["content"]
         return body
 
     async def heartbeat(self) -> fleet.HeartbeatReply | None:
@@ -327,6 +339,9 @@ class Uplink:
             self.config.update(cfg)
             await asyncio.to_thread(self._save_config)
             await self.apply_hours()
+        if self.station.delivery is not None:  # a newer signed trust list: fetch it
+            with contextlib.suppress(httpx.HTTPError, OSError):  # at the next heartbeat
+                await self.station.delivery.refresh_trust(reply.config.trust_version)
         return reply
 
     async def _heartbeat_loop(self) -> None:
@@ -468,6 +483,14 @@ class Uplink:
                 text = dict.fromkeys(st.engine.exhibit.languages, text["*"])
             await st.show_message(text, float(a.get("seconds", 30)))
             return "shown"
+        if cmd.kind in ("deploy", "rollback"):
+            agent = st.delivery
+            if agent is None:
+                raise ShowfloorError("this station keeps no content store, so it cannot "
+                                     f"take a {cmd.kind}; start it with a data folder")
+            if cmd.kind == "deploy":
+                return str(await agent.deploy_command(a))
+            return str(await agent.rollback_command(a))
         raise ShowfloorError(f"this station does not know the command '{cmd.kind}'")
 
     # -- opening hours -------------------------------------------------------

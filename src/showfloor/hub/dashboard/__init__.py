@@ -2,7 +2,8 @@
 
 Pages (not in the OpenAPI description): ``/login``, ``/logout``, ``/`` (halls →
 stations, live), ``/stations/{id}`` (and its raw ``/events``), ``/codes``,
-``/halls/{id}``, ``/audit``, ``/users``. One JSON route, ``/dashboard/api/fleet``, feeds the halls page's
+``/halls/{id}``, ``/audit``, ``/users``, ``/rollouts`` (bundles and rollouts, see
+:mod:`.rollouts`). One JSON route, ``/dashboard/api/fleet``, feeds the halls page's
 live updates. Roles, sessions and CSRF: see :mod:`.security` and
 docs/dashboard.md.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from showfloor.hub.dashboard import login, manage, render, stations
+from showfloor.hub.dashboard import login, manage, render, rollouts, stations
 from showfloor.hub.dashboard.security import STATIC_URL, DashboardGuard, GoTo, Refusal
 from showfloor.hub.state import HubState
 
@@ -35,3 +36,4 @@ def mount(app: FastAPI, state: HubState) -> None:
     app.include_router(stations.router())
     app.include_router(stations.api_router())
     app.include_router(manage.router())
+    app.include_router(rollouts.router())

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from showfloor.errors import ConfigError
 from showfloor.hub import commands as cmds
-from showfloor.hub import enrolment, overview
+from showfloor.hub import enrolment, overview, rollouts
 from showfloor.hub.dashboard import display, forms, queries, render, timeline
 from showfloor.hub.dashboard.security import (
     Admin,
@@ -53,6 +53,8 @@ def _notice(request: Request) -> str:
         return "That command could not be cancelled: the station has already answered it."
     if "hours" in q:
         return "The station's opening hours were saved; it gets them with its next heartbeat."
+    if "tags" in q:
+        return "The station's tags were saved: rollouts to a tag pick it from now on."
     if "revoked" in q:
         return "The station was revoked: the hub refuses its next request."
     return ""
@@ -71,6 +73,7 @@ def _station_context(request: Request, station_id: str) -> dict[str, Any]:
         st = overview.station(conn, state.settings, station_id, now, events=0)
         if st is not None:
             events, langs, commands = queries.operator_events(conn, station_id)
+            delivery = rollouts.station_delivery(conn, station_id)
     if st is None:
         raise Refusal(404, "No such station", f"There is no station '{station_id[:64]}'. It "
                       "may have been enrolled on another hub's database; see the halls page.")
@@ -78,7 +81,7 @@ def _station_context(request: Request, station_id: str) -> dict[str, Any]:
             "own_hours": bool(st["opening_hours"]),
             "hours_sentence": display.hours_sentence(st["opening_hours"], st["hall_hours"],
                                                      st["hall_timezone"], now),
-            "timeline": timeline.lines(events, langs, commands, limit=20)}
+            "timeline": timeline.lines(events, langs, commands, limit=20), **delivery}
 
 
 def _station(request: Request, station_id: str) -> dict[str, Any]:
