@@ -59,6 +59,8 @@ bench: setup browser postgres
 	$(BIN)/python bench/hub_fleet.py
 	$(BIN)/python bench/kiosk_recovery.py
 	$(BIN)/python bench/kiosk_soak.py --minutes 10
+	$(BIN)/python bench/rollout.py --stations 100
+	$(BIN)/python bench/rollout.py --stations 20 --backend postgresql --switches 0
 
 clean:
 	rm -rf $(VENV) $(RENDERER)/node_modules $(VALIDATOR)/node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -12,7 +12,9 @@ folder — run the real station code all at once: fetch the manifest, ``admit`` 
 ``objects/``, synced). All stations write to one disk here, so with the stores on
 disk the figure is mostly that disk's synced write speed; ``--stores /dev/shm``
 shows the hub and the network instead. Not included: ``stage`` (which runs ``showfloor check`` on the
-version folder) and the switch — those are the store's and the agent's.
+version folder) and the switch — those are the store's and the agent's; ``bench/rollout.py``
+measures the whole path (a rollout made on the hub, canaries, the delivery agent, the
+switch with a real station and Chromium).
 
 Measured: time until every station holds every file, each station's time
 (median / p99), bytes the hub sent, the hub process's CPU (user + system over

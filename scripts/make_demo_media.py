@@ -7,6 +7,12 @@ Everything is made here, deterministically; nothing is downloaded:
 * narration: the scene text read by espeak-ng, encoded to Ogg Opus by opusenc;
 * captions: WebVTT cues timed proportionally to the narration's length.
 
+Each picture is drawn twice, here and in a fresh Python process, and written only if
+both drawings are the same bytes. ``media/.pictures.json`` records the SHA-256 of each
+PNG and what drew it (this script's SHA-256; Pillow, its zlib, Python, the machine):
+``tests/content/test_demo_media.py`` checks the record instead of redrawing every
+picture, and redraws a picture only where the record does not fit what would draw it now.
+
 The narrated text is read from the exhibit's YAML (the ``body`` of media
 scenes, the ``text`` of story scenes), so it is written only once.
 
@@ -23,7 +29,13 @@ and showfloor's own dependencies (pillow, mutagen, webvtt-py, pyyaml).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
+import json
 import math
+import multiprocessing
+import os
+import platform
 import random
 import re
 import shutil
@@ -32,11 +44,14 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXHIBIT = ROOT / "examples" / "drug-prevention"
 MEDIA = EXHIBIT / "media"
+#: each picture's SHA-256 and what drew it (a dotfile: bundles leave it out)
+RECORD = MEDIA / ".pictures.json"
 
 # --------------------------------------------------------------------------
 # Images
@@ -174,18 +189,27 @@ class Canvas:
         self.glow(lambda d, k: d.ellipse([(cx - r) * k, (cy - r) * k, (cx + r) * k, (cy + r) * k], fill=255),
                   color, blur, alpha)
 
-    def save(self, path: Path) -> int:
-        """Write the picture as a full-colour (RGB) PNG; the same bytes on every run."""
+    def png(self) -> bytes:
+        """The picture as a full-colour (RGB) PNG file; the same bytes on every run."""
         from PIL import Image
 
         out = self.img.resize((W, H), Image.LANCZOS)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
         # full colour: a 256-colour palette shows bands in the soft glows at full size
-        out.save(path, format="PNG", optimize=True)
-        size = path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            raise SystemExit(f"error: {path.name} is {size} bytes, over {MAX_IMAGE_BYTES}")
-        return size
+        out.save(buf, format="PNG", optimize=True)
+        return buf.getvalue()
+
+    def save(self, path: Path) -> int:
+        """Write the picture as a full-colour (RGB) PNG; the same bytes on every run."""
+        return write_png(self.png(), path)
+
+
+def write_png(data: bytes, path: Path) -> int:
+    if len(data) > MAX_IMAGE_BYTES:
+        raise SystemExit(f"error: {path.name} is {len(data)} bytes, over {MAX_IMAGE_BYTES}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return len(data)
 
 
 # -- reusable pieces -----------------------------------------------------------
@@ -688,12 +712,77 @@ IMAGES: dict[str, Callable[[], Canvas]] = {
 }
 
 
+def render(name: str) -> bytes:
+    """The PNG file of picture ``name``, as bytes."""
+    return IMAGES[name]().png()
+
+
+def script_digest() -> str:
+    """The SHA-256 of this script, whose drawing code the pictures' bytes depend on."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def environment() -> str:
+    """What else a picture's bytes depend on: Pillow, the zlib it compresses PNGs with,
+    Python, the machine and its C library."""
+    import PIL
+    from PIL import features
+
+    return (f"Pillow {PIL.__version__}, zlib {features.version('zlib')}, "
+            f"{platform.python_implementation()} {sys.version_info[0]}.{sys.version_info[1]}, "
+            f"{platform.machine()} {' '.join(platform.libc_ver())}")
+
+
+def read_record(path: Path = RECORD) -> dict[str, dict[str, str]]:
+    """``{name: {"sha256": ..., "script": ..., "drawn_with": ...}}`` from the record; empty
+    if there is none."""
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8"))["pictures"])
+    except FileNotFoundError:
+        return {}
+
+
+def write_record(pictures: dict[str, dict[str, str]], path: Path = RECORD) -> None:
+    data = {"about": "written by scripts/make_demo_media.py --images: each picture's SHA-256, "
+                     "the script's SHA-256 and what else drew it; checked by "
+                     "tests/content/test_demo_media.py",
+            "pictures": {k: pictures[k] for k in sorted(pictures)}}
+    # a new line at the end, and nothing that changes from run to run
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
 def make_images(only: Iterable[str] | None = None) -> None:
-    for name, fn in IMAGES.items():
-        if only and name not in only:
-            continue
-        size = fn().save(MEDIA / f"{name}.png")
-        print(f"  image  media/{name}.png  {size / 1024:.0f} KiB")
+    """Draw the pictures, each twice — here and in a fresh process with another hash
+    seed — and write one only if both drawings are the same bytes; then the record."""
+    names = [n for n in IMAGES if not only or n in only]
+    unknown = sorted(set(only or ()) - set(IMAGES))
+    if unknown:
+        sys.exit(f"error: no picture named {', '.join(unknown)}; the pictures: {', '.join(IMAGES)}")
+    script, drawn_with = script_digest(), environment()
+    record = {k: v for k, v in read_record().items() if k in IMAGES}
+    seed = os.environ.get("PYTHONHASHSEED")
+    # the other process hashes strings differently: a drawing that leans on set order differs
+    os.environ["PYTHONHASHSEED"] = "2" if seed == "1" else "1"
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            theirs = {name: pool.submit(render, name) for name in names}
+            for name in names:
+                data = render(name)
+                if theirs[name].result() != data:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    sys.exit(f"error: {name} is drawn differently each time (two drawings "
+                             "differ); draw it from fixed seeds only, with no clock or set order")
+                size = write_png(data, MEDIA / f"{name}.png")
+                record[name] = {"sha256": hashlib.sha256(data).hexdigest(), "script": script,
+                                "drawn_with": drawn_with}
+                write_record(record)  # after each picture: the record never lags its PNG
+                print(f"  image  media/{name}.png  {size / 1024:.0f} KiB")
+    finally:
+        if seed is None:
+            os.environ.pop("PYTHONHASHSEED", None)
+        else:
+            os.environ["PYTHONHASHSEED"] = seed
+    write_record(record)  # also when nothing was drawn: drops pictures the script no longer has
 
 
 # --------------------------------------------------------------------------

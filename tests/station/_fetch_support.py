@@ -1,20 +1,26 @@
-"""A hub served in this process (uvicorn on loopback), test bundles, and a counting proxy.
+"""A hub served from this process (uvicorn on loopback, in a thread or a fork), test
+bundles, and a counting proxy.
 
-Used by tests/hub/test_bundles.py and tests/station/test_fetch.py.
+Used by tests/hub/test_bundles.py, tests/station/test_fetch.py and
+tests/station/test_fetch_crash.py (a hub in a forked process).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
 import threading
 import time
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from showfloor.content import bundle
@@ -78,6 +84,62 @@ def serve_hub(db_url: str, **settings: Any) -> ServedHub:
             raise RuntimeError("the hub did not start")
         time.sleep(0.02)
     return ServedHub(f"http://127.0.0.1:{port}", server, thread, app)
+
+
+@dataclass
+class ForkedHub:
+    """A hub app on uvicorn in a forked copy of this process (see :func:`fork_hub`)."""
+
+    url: str
+    pid: int
+
+    def stop(self) -> None:
+        """SIGTERM (uvicorn stops gracefully), SIGKILL after 10 s."""
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while not os.waitpid(self.pid, os.WNOHANG)[0]:
+                if time.monotonic() > deadline:
+                    os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    return
+                time.sleep(0.02)
+        except (ChildProcessError, ProcessLookupError):
+            pass  # gone already
+
+
+def fork_hub(db_url: str, **settings: Any) -> ForkedHub:
+    """A real hub process, started in well under a second: a fork of this one (its modules
+    are imported already) serving the hub app on loopback; for tests that fork other
+    processes themselves, which a hub in a thread of this process would make unsafe."""
+    port = free_port()
+    pid = os.fork()
+    if pid == 0:  # the hub: never returns into pytest
+        code = 0
+        try:
+            app = create_app(HubSettings(db=db_url, **settings))
+            uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                          log_level="warning", lifespan="on",
+                                          timeout_graceful_shutdown=1)).run()
+        except BaseException:  # say why; the parent sees the hub not start
+            traceback.print_exc()
+            code = 1
+        finally:
+            os._exit(code)
+    hub = ForkedHub(f"http://127.0.0.1:{port}", pid)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{hub.url}/healthz", timeout=5).status_code == 200:
+                return hub
+        except httpx.HTTPError:
+            pass
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            raise RuntimeError("the forked hub exited as it started (its error is above)")
+        if time.monotonic() > deadline:
+            hub.stop()
+            raise RuntimeError("the forked hub did not start in 30 s")
+        time.sleep(0.02)
 
 
 @dataclass

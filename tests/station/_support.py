@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "drug-prevention"
@@ -24,6 +28,63 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def until(what: str, test: Callable[[], T], timeout: float = 20, every: float = 0.05) -> T:
+    """Poll ``test`` until it returns something true, and return that; fail naming ``what``
+    after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        got = test()
+        if got:
+            return got
+        if time.monotonic() > end:
+            raise AssertionError(f"waited {timeout:g} s for {what}")
+        time.sleep(every)
+
+
+def copy_data(src: Path, dest: Path) -> None:
+    """Copy a station's data folder keeping its symbolic links and its hard links (a
+    content store's version folders link their files to objects/)."""
+    seen: dict[int, str] = {}
+    for dirpath, dirnames, filenames in os.walk(src):
+        rel = os.path.relpath(dirpath, src)
+        os.makedirs(os.path.join(dest, rel), exist_ok=True)
+        for n in dirnames + filenames:
+            s, d = os.path.join(dirpath, n), os.path.join(dest, rel, n)
+            st = os.lstat(s)
+            if os.path.islink(s):
+                os.symlink(os.readlink(s), d)
+            elif n in filenames:
+                if st.st_ino in seen:
+                    os.link(seen[st.st_ino], d)
+                else:
+                    shutil.copy2(s, d)
+                    seen[st.st_ino] = d
+
+
+def run_killed(work: Callable[[], object], step: int | None) -> int:
+    """Run ``work`` in a forked child that dies by SIGKILL at its ``step``-th change to the
+    file system (the content store's ``STEP`` hook; None: no such kill). Returns the
+    child's wait status. The child never returns into pytest."""
+    from showfloor.station import content_store
+
+    pid = os.fork()
+    if pid == 0:
+        try:
+            steps = 0
+
+            def count(what: str) -> None:
+                nonlocal steps
+                steps += 1
+                if steps == step:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+            content_store.STEP = count
+            work()
+        finally:
+            os._exit(3)
+    return os.waitpid(pid, 0)[1]
 
 
 @dataclass

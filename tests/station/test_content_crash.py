@@ -15,7 +15,6 @@ import os
 import random
 import shutil
 import signal
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +26,8 @@ from showfloor.content.lint import check
 from showfloor.content.scaffold import scaffold
 from showfloor.station import content_store as cs
 from showfloor.station.content_store import ContentStore
+
+from ._support import copy_data, run_killed
 
 RUNS = 210
 SEED = 20261204
@@ -43,25 +44,6 @@ def _version(src: Path, dest: Path, version: str, caption: str | None = None) ->
     return dest
 
 
-def _copy(src: Path, dest: Path) -> None:
-    """Copy a data folder keeping its symbolic links and its hard links."""
-    seen: dict[int, str] = {}
-    for dirpath, dirnames, filenames in os.walk(src):
-        rel = os.path.relpath(dirpath, src)
-        os.makedirs(os.path.join(dest, rel), exist_ok=True)
-        for n in dirnames + filenames:
-            s, d = os.path.join(dirpath, n), os.path.join(dest, rel, n)
-            st = os.lstat(s)
-            if os.path.islink(s):
-                os.symlink(os.readlink(s), d)
-            elif n in filenames:
-                if st.st_ino in seen:
-                    os.link(seen[st.st_ino], d)
-                else:
-                    shutil.copy2(s, d)
-                    seen[st.st_ino] = d
-
-
 def _install_v2(data: Path, v2: Path, trusted: dict[str, Ed25519PublicKey]) -> None:
     store = ContentStore(data, keep=1)
     store.recover()
@@ -76,39 +58,7 @@ class _Kill(Exception):
 
 def _run_child(data: Path, v2: Path, trusted: dict[str, Ed25519PublicKey], kill_at: int) -> int:
     """Fork; the child dies by SIGKILL at its ``kill_at``-th step. Returns the wait status."""
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 3
-        try:
-            steps = 0
-
-            def step(what: str) -> None:
-                nonlocal steps
-                steps += 1
-                if steps == kill_at:
-                    os.kill(os.getpid(), signal.SIGKILL)
-
-            cs.STEP = step
-            _install_v2(data, v2, trusted)
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return status
-
-
-@pytest.fixture
-def fast_dir(tmp_path: Path) -> Iterator[Path]:
-    """A folder in memory (/dev/shm) where there is one: a kill -9 leaves the same
-    files there as on a disk (it is not a power cut), and each run is 4 times faster."""
-    shm = Path("/dev/shm")
-    if not (shm.is_dir() and os.access(shm, os.W_OK)):
-        yield tmp_path
-        return
-    folder = Path(tempfile.mkdtemp(prefix="showfloor-crash-", dir=shm))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    return run_killed(lambda: _install_v2(data, v2, trusted), kill_at)
 
 
 def test_kill_9_at_random_points_leaves_the_old_or_the_new_version(fast_dir: Path) -> None:
@@ -135,7 +85,7 @@ def test_kill_9_at_random_points_leaves_the_old_or_the_new_version(fast_dir: Pat
 
     # every step of a full run, counted
     full = tmp_path / "full"
-    _copy(template, full)
+    copy_data(template, full)
     counted: list[str] = []
     cs.STEP = counted.append
     try:
@@ -156,7 +106,7 @@ def test_kill_9_at_random_points_leaves_the_old_or_the_new_version(fast_dir: Pat
     rng.shuffle(points)
     for run, n in enumerate(points):
         data = tmp_path / f"run{run}"
-        _copy(template, data)
+        copy_data(template, data)
         status = _run_child(data, bundles["2.0.0"], trusted, n)
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, (n, status)
         killed_at.add(n)

@@ -11,10 +11,9 @@ import hashlib
 import io
 import json
 import os
-import subprocess
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -367,20 +366,9 @@ def test_recover_clears_leftovers_and_finishes_a_switch(tmp_path: Path, kit: Kit
 # -- fault test 6, the unpack half: a full disk ---------------------------------------
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 4 MB tmpfs (root only; skipped elsewhere)."""
-    where = tmp_path / "small"
-    where.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
+def small_disk(tmpfs: Callable[[str], Path]) -> Path:
+    """A real 4 MB disk (tests/conftest.py's ``tmpfs``)."""
+    return tmpfs("4m")
 
 
 def _free(path: Path) -> int:

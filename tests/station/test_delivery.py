@@ -4,7 +4,8 @@ A real station process runs from its content store; a real Chromium page is its
 surface (the page's ``ready`` after the frame that shows the attract view is the
 health signal). Fault test 2: a version that passes ``check`` but that no page
 draws (``SHOWFLOOR_TEST_NO_DRAW``, docs/station.md) is reverted automatically,
-the reason goes to the hub, and the attempt counter stops a loop.
+the reason goes to the hub (on SQLite and on PostgreSQL), and the attempt counter
+stops a loop.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from showfloor.station.app import TEST_NO_DRAW
 from showfloor.station.content_store import ContentStore
 from showfloor.station.delivery import MAX_REPORTS, ReportQueue
 
-from ._support import RunningStation, open_page, start_station
+from ._support import RunningStation, open_page, start_station, until
 
 PROFILE = """\
 station: {id: delivery-test, name: Delivery test}
@@ -60,17 +61,6 @@ def make_bundles(tmp: Path, versions: list[str]) -> tuple[Ed25519PrivateKey, dic
         bundle.pack(src, "ex", v, key, out[v])
     shutil.rmtree(tmp / "src")
     return key, out
-
-
-def until(what: str, test: Callable[[], Any], timeout: float = 20) -> Any:
-    end = time.monotonic() + timeout
-    while True:
-        got = test()
-        if got:
-            return got
-        if time.monotonic() > end:
-            raise AssertionError(f"waited {timeout:g} s for {what}")
-        time.sleep(0.05)
 
 
 def switches(data: Path) -> list[tuple[str, str]]:
@@ -138,12 +128,13 @@ def test_a_usb_version_switches_at_an_idle_moment_and_one_nobody_draws_is_revert
 
 
 def test_a_deploy_from_the_hub_that_fails_its_health_check_is_reverted_reported_and_not_looped(
-        tmp_path: Path) -> None:
-    # fault test 2 through a real hub (SQLite): a rollout sends `deploy`; the station fetches,
-    # checks and switches; no surface draws 3.0.0 (no page is open), so it goes back to 2.0.0
-    # and the hub hears why; the same deploy again is tried once more, then refused. Then a
-    # signed rollback instruction takes it down to 1.0.0, which is still kept. The station
-    # trusts the publisher through the hub's signed trust list (it holds only the root key).
+        tmp_path: Path, db_url: str) -> None:
+    # fault test 2 through a real hub (on SQLite and on PostgreSQL): a rollout sends `deploy`;
+    # the station fetches, checks and switches; no surface draws 3.0.0 (no page is open), so
+    # it goes back to 2.0.0 and the hub hears why; the same deploy again is tried once more,
+    # then refused. Then a signed rollback instruction takes it down to 1.0.0, which is still
+    # kept. The station trusts the publisher through the hub's signed trust list (it holds
+    # only the root key).
     key, bundles = make_bundles(tmp_path, ["1.0.0", "2.0.0", "3.0.0"])
     pub = key.public_key()
     keys = {bundle.key_id(pub): pub}
@@ -163,7 +154,6 @@ def test_a_deploy_from_the_hub_that_fails_its_health_check_is_reverted_reported_
         running = store.install_bundle(bundles[v], keys).name
         store.activate(running)
         store.confirm(running)
-    db_url = f"sqlite:///{tmp_path}/hub.sqlite"
     code = make_code(db_url)
     db = hubdb.Database(db_url)
     hub = start_hub(db_url, None, "--heartbeat", "1",

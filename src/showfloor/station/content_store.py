@@ -383,7 +383,9 @@ class ContentStore:
             raise BundleError(f"the downloaded file {sha[:16]}… hashes to {got[:16]}…, not "
                               "its SHA-256 in the manifest; it was deleted — fetch it again")
         with self._locked():
-            with open(src, "rb+") as f:
+            # read-only: a kill between _commit's chmod and its rename leaves a read-only
+            # partial file, which a station not running as root could not open for writing
+            with open(src, "rb") as f:
                 _fsync_file(f)
             self._commit(sha, src)
         return self.objects / sha
