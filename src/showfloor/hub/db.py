@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Connection,
     Double,
@@ -118,6 +119,7 @@ events = Table(
     Column("received", Double, nullable=False),
     Index("events_station_wall", "station_id", "wall"),
     Index("events_kind_wall", "kind", "wall"),
+    Index("events_received", "received"),  # what hub/summaries.py has not read yet
 )
 
 commands = Table(
@@ -237,6 +239,64 @@ settings = Table(
     "settings", metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# -- reports: one row per visit, kept by hub/summaries.py from the events (docs/reports.md)
+session_summaries = Table(
+    "session_summaries", metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("session", String(64), primary_key=True),
+    Column("hall_id", String(64), nullable=False),
+    Column("boot", String(40), nullable=False),
+    Column("exhibit", String(64), nullable=False),  # "" until its engine_started is known
+    Column("version", String(64), nullable=False),
+    Column("started", Double, nullable=False),  # wall time of session_started
+    Column("ended", Double),  # wall time of session_ended (NULL: not ended, or not yet here)
+    Column("dwell", Double),  # seconds from start to end (session_ended's duration)
+    Column("end_reason", String(32)),  # session_ended's reason: completed, timeout, closed …
+    Column("reached_end", Boolean, nullable=False),
+    Column("lang", String(16)),  # the language the visit ended in
+    Column("scenes", JSON, nullable=False),  # scene ids entered, in order
+    Column("n_scenes", Integer, nullable=False),
+    Column("last_scene", String(128)),
+    Column("quizzes", JSON, nullable=False),  # scene → score, max, correct, count, role, measure
+    Column("measure", String(64)),  # the learning measure of its pre/post quizzes, if any
+    Column("pre_score", Integer),
+    Column("post_score", Integer),
+    Column("measure_max", Integer),
+    Column("events", Integer, nullable=False),
+    Column("first_wall", Double, nullable=False),  # the wall range of all its events
+    Column("last_wall", Double, nullable=False),
+    Column("updated", Double, nullable=False),
+    Index("session_summaries_hall_started", "hall_id", "started"),
+    Index("session_summaries_exhibit_started", "exhibit", "version", "started"),
+    Index("session_summaries_boot", "station_id", "boot"),
+)
+
+session_answers = Table(
+    "session_answers", metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("session", String(64), primary_key=True),
+    Column("scene", String(128), primary_key=True),
+    Column("question", String(128), primary_key=True),
+    Column("hall_id", String(64), nullable=False),
+    Column("exhibit", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("started", Double, nullable=False),  # the visit's start (date filters)
+    Column("choices", JSON, nullable=False),  # choice ids picked, sorted
+    Column("correct", Boolean, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("role", String(8)),
+    Column("measure", String(64)),
+    Index("session_answers_question", "exhibit", "version", "scene", "question"),
+)
+
+# how far the summaries have read the events (by ``events.received``)
+summary_marks = Table(
+    "summary_marks", metadata,
+    Column("key", String(32), primary_key=True),
+    Column("watermark", Double, nullable=False),
+    Column("updated", Double, nullable=False),
 )
 
 
