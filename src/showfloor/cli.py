@@ -238,12 +238,17 @@ def station_cmd(
                                             "to, e.g. http://hub.local:8800")] = None,
     enrol: Annotated[str | None, typer.Option(help="A one-time enrolment code from the hub "
                                               "(needed once; the identity is kept).")] = None,
+    trust: Annotated[list[str] | None, typer.Option(
+        "--trust", envvar="SHOWFLOOR_TRUST", help="A publisher's public key or a trust-list "
+        "file, trusted for bundles and rollback instructions besides the profile's "
+        "delivery.trust; may be given more than once ($SHOWFLOOR_TRUST: separated by "
+        "spaces).")] = None,
 ) -> None:
     """Run an exhibit for visitors: serve its surfaces, run the engine, log events."""
     from showfloor.station.server import serve
 
     status = serve(path, profile, host=host, port=port, data=data, open_browser=open_browser,
-                   seed=seed, hub=hub, enrol=enrol)
+                   seed=seed, hub=hub, enrol=enrol, trust=trust)
     if status:
         raise typer.Exit(status)
 

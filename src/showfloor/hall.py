@@ -21,11 +21,24 @@ watchdog interval — a hung loop, a ``SIGSTOP`` — is killed (``SIGABRT``, the
 :data:`START_LIMIT_BURST` times within :data:`START_LIMIT_INTERVAL` seconds
 (restarts the hub asked for are not counted) is not started again: the hall
 says so and keeps the hub and the other stations running.
+
+It is ready to deliver new versions from the start (docs/deploy.md, "Try it in
+the demo hall"): the first time, it makes a publisher key and a rollback key in
+``DATA/keys/``, gives the hub the publisher as its trusted key and the rollback
+key to sign rollbacks with, gives every station a trust list of both
+(``--trust``), packs the exhibit into a signed bundle in ``DATA/bundles/``,
+publishes it on the hub and installs it into each station's content store, so
+the stations run from their stores and a rollout has a version to go back to.
+A restart makes none of it again; it installs the exhibit only into a station
+that runs nothing, or an older version of it (the exhibit's version was raised).
+An exhibit that cannot be packed (a symbolic link in it, say) is run from its
+folder, as before, and the hall says why.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import resource
 import secrets
@@ -37,14 +50,23 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
-from showfloor.errors import ShowfloorError
+from showfloor.content import bundle
+from showfloor.content.load import load as load_exhibit
+from showfloor.errors import BundleError, ShowfloorError
+from showfloor.hub import bundles as hub_bundles
 from showfloor.hub import db as hubdb
 from showfloor.hub import enrolment, users
+from showfloor.station.content_store import ContentStore, version_key, version_name
 from showfloor.station.profile import Surface, load_profile
 from showfloor.station.systemd import Notice, NotifySocket
 
@@ -62,6 +84,12 @@ START_TIMEOUT = 60.0
 ABORT_SECONDS = 5.0
 #: what the hall's own environment says to a service manager; not for its children
 _SYSTEMD_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+#: the hall's signing keys and trust lists, in its data folder
+KEYS = "keys"
+#: the exhibit as the hall packed it, in its data folder
+BUNDLES = "bundles"
+#: days a bundle the hall packs stays valid from now
+BUNDLE_DAYS = 365
 
 
 @dataclass
@@ -74,6 +102,8 @@ class Child:
     label: str = ""
     #: added to ``args`` while ``identity`` does not exist (a station's one-time code)
     enrol: list[str] = field(default_factory=list)
+    #: set in its environment (the hub's settings)
+    env: dict[str, str] = field(default_factory=dict)
     identity: Path | None = None
     #: where a station says READY=1 / WATCHDOG=1 / STOPPING=1 (None: the hub)
     notify: NotifySocket | None = None
@@ -98,6 +128,7 @@ class Child:
         self.ready = self.stopping = False
         self.started_at = self.last_ping = now
         env = {k: v for k, v in os.environ.items() if k not in _SYSTEMD_ENV}
+        env.update(self.env)
         if self.notify is not None:
             env["NOTIFY_SOCKET"] = str(self.notify.path)
             if self.watchdog > 0:
@@ -189,6 +220,127 @@ def _wait_up(url: str, child: Child, seconds: float = 60) -> None:
     raise ShowfloorError(f"{child.name} did not answer on {url} within {seconds:g} s")
 
 
+@dataclass(frozen=True)
+class Keys:
+    """The hall's keys and trust lists (``DATA/keys/``), made the first time it starts.
+
+    ``publisher.pem`` signs bundles: the hub trusts it (``publisher.txt``, its
+    ``trusted_keys``) and so does every station. ``rollback.pem`` is the hub's
+    ``rollback_key``. ``trust.txt`` is the stations' trust list: both public keys in a
+    plain list, where a key has both roles — on one machine that holds both private
+    keys, a signed ``trust.json`` with roles would protect nothing more.
+    """
+
+    publisher: Path
+    rollback: Path
+    hub_trust: Path
+    trust: Path
+    #: the publisher's public key by its id: what the hall's installs accept
+    trusted: dict[str, Ed25519PublicKey]
+    signing: Ed25519PrivateKey
+
+
+def _key(path: Path) -> Ed25519PrivateKey:
+    if not path.exists():
+        return bundle.new_key(path)
+    try:
+        return bundle.load_key(path)
+    except BundleError as err:
+        raise ShowfloorError(f"{err} — the hall made {path} itself: delete it (and the "
+                             "hall's data folder, whose stations trust it) and start the "
+                             "hall again") from err
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def make_keys(data: Path) -> Keys:
+    """The hall's keys and trust lists: made once, read on every later start."""
+    folder = data / KEYS
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    publisher = _key(folder / "publisher.pem")
+    rollback = _key(folder / "rollback.pem")
+
+    def line(key: Ed25519PrivateKey, what: str) -> str:
+        public = key.public_key()
+        return f"{bundle.public_text(public)}  # key id {bundle.key_id(public)}: {what}\n"
+
+    keys = Keys(folder / "publisher.pem", folder / "rollback.pem", folder / "publisher.txt",
+                folder / "trust.txt",
+                {bundle.key_id(publisher.public_key()): publisher.public_key()}, publisher)
+    _write_if_changed(keys.hub_trust, "# the publisher the hall's hub accepts bundles from\n"
+                      + line(publisher, "the hall's publisher"))
+    _write_if_changed(keys.trust, "# what the hall's stations trust (a plain list: both "
+                      "roles)\n" + line(publisher, "the hall's publisher")
+                      + line(rollback, "the hall's hub signs rollbacks with it"))
+    return keys
+
+
+@dataclass(frozen=True)
+class Packed:
+    """The exhibit as a signed bundle (``DATA/bundles/ID-VERSION.showfloor``)."""
+
+    path: Path
+    exhibit: str
+    version: str
+    #: the exhibit folder no longer holds what the bundle of its version holds
+    changed: bool
+
+
+def _listing(root: Path) -> list[bundle.FileEntry]:
+    out = []
+    for rel, path in bundle.exhibit_files(root):
+        with path.open("rb") as f:
+            digest = hashlib.file_digest(f, "sha256")
+        out.append(bundle.FileEntry(rel, path.stat().st_size, digest.hexdigest()))
+    return out
+
+
+def pack_exhibit(exhibit: Path, data: Path, keys: Keys) -> Packed:
+    """Pack the exhibit with the hall's publisher key, once per version (reproducibly:
+    its time is its newest file's). A bundle of that version made before is kept, even
+    when the folder changed since (``changed``): the stations run it already."""
+    loaded = load_exhibit(exhibit).exhibit
+    if loaded is None:
+        raise ShowfloorError(f"{exhibit} cannot be loaded; run 'showfloor check {exhibit}'")
+    folder = data / BUNDLES
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{loaded.id}-{loaded.version}.showfloor"
+    if out.is_file():
+        with contextlib.suppress(BundleError):  # damaged or expired: packed again below
+            made = bundle.verify(out, keys.trusted).manifest
+            changed = list(made.files) != _listing(exhibit)
+            return Packed(out, loaded.id, loaded.version, changed)
+    newest = bundle.created_time(bundle.exhibit_files(exhibit))
+    days = BUNDLE_DAYS + max(0, int(time.time() - newest) // 86400)
+    bundle.pack(exhibit, loaded.id, loaded.version, keys.signing, out, expires_days=days)
+    return Packed(out, loaded.id, loaded.version, False)
+
+
+def install(packed: Packed, data: Path, keys: Keys, keep: int = 3) -> str | None:
+    """Install the hall's bundle into a station's content store (the station is not
+    running) and make it current, as ``showfloor install`` does when nothing runs —
+    unless the station runs that version or a newer one (a rollout brought it).
+    Returns what was installed, or None."""
+    store = ContentStore(data, keep=keep)
+    store.recover()
+    running = store.current()
+    if running is not None:
+        exhibit, _, version = running.partition("@")
+        if exhibit == packed.exhibit and version_key(version) >= version_key(packed.version):
+            return None
+    name = version_name(packed.exhibit, packed.version)
+    store.install_bundle(packed.path, keys.trusted)
+    store.activate(name)
+    store.confirm(name)
+    return name
+
+
 def surface_lines(station: str, url: str, surfaces: Sequence[Surface]) -> list[str]:
     """One line per surface of a station: its id, what it is for, and the page to open."""
     return [f"  {station:<20} {s.id:<10} {s.role:<8} {url}?surface={s.id}" for s in surfaces]
@@ -223,23 +375,57 @@ def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
     resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     hub_url = f"http://127.0.0.1:{port}"
+    keys = make_keys(data)
     hub = Child("hub", ["hub", "--db", db_url, "--port", str(port), "--host", host],
-                f"http://{shown}:{port}/", label="the hub")
+                f"http://{shown}:{port}/", label="the hub",
+                env={"SHOWFLOOR_HUB_TRUSTED_KEYS": str(keys.hub_trust.resolve()),
+                     "SHOWFLOOR_HUB_ROLLBACK_KEY": str(keys.rollback.resolve())})
     hub.start()
     children = [hub]
     sockets = Path(tempfile.mkdtemp(prefix="showfloor-hall-"))  # 0700: the hall's alone
+    # the installs run while the hub starts (and station i starts during install i + 1)
+    pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                              thread_name_prefix="hall-install")
     try:
         for signum in (signal.SIGTERM, signal.SIGHUP):  # the terminal closed: stop too
             signal.signal(signum, signal.default_int_handler)
-        _wait_up(hub_url, hub)
-        lines = []
-        for i, path in enumerate(profiles, start=1):
+        stations = []
+        for path in profiles:
             profile, problems = load_profile(path)
             if profile is None:
                 raise ShowfloorError(f"{path}: {problems[0] if problems else 'not valid'}")
+            stations.append((path, profile))
+        packed: Packed | None = None
+        try:
+            packed = pack_exhibit(exhibit, data, keys)
+        except BundleError as err:
+            print(f"the hall cannot pack {exhibit} into a bundle ({err}); its stations run "
+                  "the folder itself", file=sys.stderr, flush=True)
+        installs = {} if packed is None else {
+            profile.station.id: pool.submit(install, packed,
+                                            data / "stations" / profile.station.id, keys,
+                                            keep=profile.delivery.keep)
+            for _, profile in stations}
+        if packed is not None:
+            try:  # on the Rollouts page: what the stations run, the version to roll back to
+                hub_bundles.publish(db, packed.path, "hall", keys.trusted)
+            except hub_bundles.PublishError as err:
+                print(f"the hall could not publish {packed.path.name} on its hub: {err}",
+                      file=sys.stderr, flush=True)
+        _wait_up(hub_url, hub)
+        lines = []
+        for i, (path, profile) in enumerate(stations, start=1):
             sdata = data / "stations" / profile.station.id
             base = ["station", str(path), "--port", str(port + i), "--host", host,
-                    "--data", str(sdata), "--hub", hub_url]
+                    "--data", str(sdata), "--hub", hub_url,
+                    "--trust", str(keys.trust.resolve())]
+            installing = installs.get(profile.station.id)
+            try:
+                if installing is not None:
+                    installing.result()
+            except BundleError as err:
+                print(f"{profile.station.id}: the hall could not install its bundle ({err}); "
+                      "it runs what it ran before", file=sys.stderr, flush=True)
             enrol: list[str] = []
             if not (sdata / "hub.json").exists():
                 with db.write() as conn:
@@ -266,9 +452,20 @@ def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
               "enrolled and live\n", flush=True)
         print(f"  {'dashboard':<41}{hub.url}   (user admin, password {secret})")
         print("\n".join(lines))
+        print()
+        print(f"  {'publisher key':<41}{keys.publisher}   (the hub and every station "
+              "trust it)")
+        print(f"  {'a new version':<41}showfloor pack COPY --key {keys.publisher} -o "
+              f"new.showfloor\n  {'':<41}(COPY: a copy of {exhibit} with a higher version), "
+              f"then publish it on {hub.url}rollouts")
+        if packed is not None and packed.changed:
+            print(f"\n  note: {exhibit} changed since the hall packed its version "
+                  f"{packed.version} ({packed.path}); the stations run that one — raise the "
+                  "version in exhibit.yaml and start the hall again to install it")
         print(f"\n  data: {data}   stop: Ctrl+C\n", flush=True)
         _supervise(children)
     finally:
+        pool.shutdown(cancel_futures=True)
         _stop(children)
         for child in children:
             if child.notify is not None:

@@ -7,50 +7,17 @@ request (the favicon included) and nothing in the console.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
-from hub.test_hall import start_hall
 from station._plugins import exhibit as plugin_exhibit
 from station._plugins import install as install_plugin
 from station._support import DEMO, start_station
 
 from ._browser import LANDSCAPE, state, touch_attract, wait_for
-
-SURFACE_LINE = re.compile(r"^  (\S+)\s+(\S+)\s+(kiosk|control|display)\s+(http://\S+)$", re.M)
-
-
-@dataclass
-class Hall:
-    proc: subprocess.Popen[str]
-    port: int
-    out: str
-    #: (station, surface, role, url) as printed
-    surfaces: list[tuple[str, str, str, str]] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
-    proc, port, out = start_hall(tmp_path_factory.mktemp("hall"), new_session=True)
-    h = Hall(proc, port, out, [m.groups() for m in SURFACE_LINE.finditer(out)])
-    try:
-        assert "enrolled and live" in out, out
-        yield h
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+from ._hall import Hall  # the fixture `hall` (conftest.py): one hall for the package
 
 
 class Watched:

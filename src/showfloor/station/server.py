@@ -160,12 +160,19 @@ class StationServer(uvicorn.Server):
 def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "127.0.0.1",
           port: int = DEFAULT_PORT, data: Path | None = None, open_browser: bool = False,
           preview: bool = False, log_level: str = "warning", seed: int | None = None,
-          hub: str | None = None, enrol: str | None = None) -> int:
+          hub: str | None = None, enrol: str | None = None,
+          trust: list[str] | None = None) -> int:
     """Run a station until interrupted; the exit status (75: restart me).
 
     A station whose data folder holds an installed version (``<data>/content/current``)
-    runs that one, unless an exhibit folder is given on the command line.
+    runs that one, unless an exhibit folder is given on the command line. ``trust``
+    (``--trust``): publisher keys or trust-list files trusted besides the profile's
+    ``delivery.trust``.
     """
+    if trust:
+        from showfloor.content.bundle import load_trusted
+
+        load_trusted(trust)  # a wrong --trust is said now, not at the first deploy
     explicit = path is not None and (path.is_dir() or path.name == "exhibit.yaml")
     if path is None and profile_path is None:
         exhibit_path: Path | None = None
@@ -236,7 +243,7 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
 
             d = profile.delivery
             agent = DeliveryAgent(station, content, folder,
-                                  trust=trust_values(profile, profile_path),
+                                  trust=trust_values(profile, profile_path) + list(trust or []),
                                   root_keys=d.root_keys, health_seconds=d.health_seconds,
                                   min_free_mb=d.min_free_mb)
             agent.uplink = uplink
