@@ -10,9 +10,15 @@ stops a loop.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 import shutil
+import signal
+import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -247,6 +253,171 @@ def test_a_deploy_from_the_hub_that_fails_its_health_check_is_reverted_reported_
         hub.stop()
         db.dispose()
     assert switches(data) == [("2.0.0", "3.0.0"), ("3.0.0", "2.0.0")] * 2 + [("2.0.0", "1.0.0")]
+
+
+def test_a_version_switched_to_but_not_confirmed_gets_its_health_check_after_a_restart(
+        tmp_path: Path, browser: Browser) -> None:
+    """A kill between the switch and the health check leaves the new version current but not
+    confirmed: the restarted station checks its health then — reverts without a page,
+    confirms (the floor rises) once a page draws it."""
+    key, bundles = make_bundles(tmp_path, ["1.0.0", "2.0.0"])
+    keys = {bundle.key_id(key.public_key()): key.public_key()}
+    prof = tmp_path / "station"
+    prof.mkdir()
+    (prof / "trust.txt").write_text(bundle.public_text(key.public_key()) + "\n")
+    (prof / "station.yaml").write_text(PROFILE)
+    data = tmp_path / "data"
+    store = ContentStore(data)
+    first = store.install_bundle(bundles["1.0.0"], keys).name
+    store.activate(first)
+    store.confirm(first)
+    second = store.install_bundle(bundles["2.0.0"], keys).name
+    store.activate(second)  # ... and the station was killed here, before confirm
+
+    st = start_station(prof / "station.yaml", data=data)
+    try:  # no page draws it: back to 1.0.0 within the health time
+        h = until("2.0.0 reverted after the restart", lambda: (h := st.health())["content"][
+            "state"] == "rolled_back" and h)
+        assert h["version"] == "1.0.0"
+        state = store.state()
+        assert state["current"] == first and state["floor"]["ex"] == "1.0.0"
+        assert state["attempts"].get(second) == 1
+    finally:
+        st.stop()
+
+    store.activate(second)  # killed again at the same step
+    st = start_station(prof / "station.yaml", data=data)
+    try:
+        assert st.health()["version"] == "2.0.0"
+        open_surface(browser, st.port)  # a page draws it: confirmed
+        until("2.0.0 confirmed after the restart",
+              lambda: store.state()["floor"]["ex"] == "2.0.0")
+        assert st.health()["content"]["state"] == "running"
+        assert store.state()["current"] == second
+    finally:
+        st.stop()
+
+
+class StallingProxy:
+    """A TCP proxy in front of the hub (threads) that can hold a file download half way:
+    after ``stall_after`` bytes of an answer to ``GET /api/v1/objects/…`` it stops passing
+    bytes on until :meth:`release`."""
+
+    def __init__(self, target: int, stall_after: int) -> None:
+        self.target, self.stall_after = target, stall_after
+        self.go = threading.Event()
+        self.requests: list[str] = []
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def release(self) -> None:
+        self.go.set()
+
+    def close(self) -> None:
+        self.go.set()
+        self.server.close()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                down, _ = self.server.accept()
+                up = socket.create_connection(("127.0.0.1", self.target))
+                state = {"object": False}
+                threading.Thread(target=self._up, args=(down, up, state), daemon=True).start()
+                threading.Thread(target=self._down, args=(up, down, state),
+                                 daemon=True).start()
+
+    def _up(self, down: socket.socket, up: socket.socket, state: dict[str, bool]) -> None:
+        with contextlib.suppress(OSError):
+            while data := down.recv(65536):
+                head = data.decode("latin-1").split("\r\n\r\n", 1)[0]
+                if head.startswith(("GET ", "POST ")):
+                    self.requests.append(head)
+                    state["object"] = " /api/v1/objects/" in head.split("\r\n", 1)[0]
+                up.sendall(data)
+        up.close()
+
+    def _down(self, up: socket.socket, down: socket.socket, state: dict[str, bool]) -> None:
+        sent = 0
+        with contextlib.suppress(OSError):
+            while data := up.recv(65536):
+                if state["object"] and not self.go.is_set():
+                    if sent + len(data) > self.stall_after:
+                        down.sendall(data[:self.stall_after - sent])
+                        self.go.wait()
+                        data = data[self.stall_after - sent:]
+                    sent += len(data)
+                down.sendall(data)
+        down.close()
+
+
+def test_a_deploy_cut_by_a_killed_station_is_carried_on_after_its_restart(
+        tmp_path: Path, browser: Browser) -> None:
+    """kill -9 of the station while it downloads: started again, it carries the deploy on
+    (the half-downloaded file resumes with Range), and the hub's rollout sees it running."""
+    key, bundles = make_bundles(tmp_path, ["1.0.0"])
+    keys = {bundle.key_id(key.public_key()): key.public_key()}
+    src = scaffold(tmp_path / "src2" / "ex")
+    (src / "exhibit.yaml").write_text((src / "exhibit.yaml").read_text().replace(
+        "version: 0.1.0", "version: 2.0.0"))
+    (src / "media" / "big.bin").write_bytes(os.urandom(3_000_000))  # held half way below
+    bundles["2.0.0"] = tmp_path / "ex-2.0.0.showfloor"
+    bundle.pack(src, "ex", "2.0.0", key, bundles["2.0.0"])
+    prof = tmp_path / "station"
+    prof.mkdir()
+    (prof / "trust.txt").write_text(bundle.public_text(key.public_key()) + "\n")
+    (prof / "station.yaml").write_text(PROFILE)
+    data = tmp_path / "data"
+    store = ContentStore(data)
+    first = store.install_bundle(bundles["1.0.0"], keys).name
+    store.activate(first)
+    store.confirm(first)
+    db_url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    code = make_code(db_url)
+    db = hubdb.Database(db_url)
+    hub = start_hub(db_url, None, "--heartbeat", "1", env={"SHOWFLOOR_HUB_POLL_WAIT": "1"})
+    px = StallingProxy(hub.port, stall_after=1_000_000)
+    st = None
+    try:
+        bid = hub_bundles.publish(db, bundles["2.0.0"], "test", keys)
+        st = start_station(prof / "station.yaml", "--hub", px.url, "--enrol", code, data=data)
+        sid = until("enrolled", lambda: st.health()["hub"]["station"])
+        with db.write() as conn:
+            rid = rollouts.create(conn, time.time(), bid, "station", sid, 1, "stations", 1.0,
+                                  "test")
+        partial = data / "content" / "partial"
+        until("a download held half way", lambda: any(
+            f.stat().st_size >= 500_000 for f in partial.glob("*")) if partial.is_dir()
+            else False)
+        assert (data / "deploy-job.json").exists()
+        st.stop(signal.SIGKILL)
+        px.release()
+        st = start_station(prof / "station.yaml", "--hub", px.url, data=data)
+        open_surface(browser, st.port)  # the surface that draws 2.0.0 (its health check)
+
+        def row() -> Any:
+            with db.read() as conn:
+                return conn.execute(select(hubdb.rollout_stations).where(
+                    hubdb.rollout_stations.c.rollout_id == rid)).mappings().one()
+
+        until("the carried-on deploy running on the hub", lambda: row()["state"] == "running",
+              timeout=40)
+        assert st.health()["version"] == "2.0.0"
+        assert not (data / "deploy-job.json").exists()
+        big = [r for r in px.requests if "/api/v1/objects/" in r.split("\r\n", 1)[0]
+               and re.search(r"^range: bytes=[1-9]\d{5,}-", r, re.I | re.M)]
+        assert big, "the half-downloaded file was not resumed with Range"
+    finally:
+        if st is not None:
+            st.stop()
+        px.close()
+        hub.stop()
+        db.dispose()
 
 
 def test_reports_wait_on_disk_for_the_hub_and_progress_is_coalesced(tmp_path: Path) -> None:

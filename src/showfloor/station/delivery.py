@@ -49,7 +49,7 @@ from showfloor.content.bundle import BundleError, load_trusted, parse_manifest
 from showfloor.content.lint import check
 from showfloor.errors import ShowfloorError
 from showfloor.station import fetch
-from showfloor.station.content_store import ContentStore, StaleError
+from showfloor.station.content_store import ContentStore, StaleError, version_key
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -156,7 +156,70 @@ class DeliveryAgent:
     # -- lifecycle ---------------------------------------------------------
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._pending_loop()),
-                       asyncio.create_task(self._report_loop())]
+                       asyncio.create_task(self._report_loop()),
+                       asyncio.create_task(self._after_restart())]
+
+    # -- a restart in the middle ------------------------------------------------
+    @property
+    def job_path(self) -> Path:
+        """The deploy in progress (kept until it ends, so a restart carries it on)."""
+        return self.data / "deploy-job.json"
+
+    def _save_job(self, ids: dict[str, Any]) -> None:
+        tmp = self.job_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(ids), encoding="utf-8")
+        os.replace(tmp, self.job_path)
+
+    def _load_job(self) -> dict[str, Any] | None:
+        try:
+            job = json.loads(self.job_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(job, dict) or _int_or_none(job.get("bundle")) is None:
+            return None
+        return {"rollout": _int_or_none(job.get("rollout")), "bundle": job["bundle"],
+                "exhibit": str(job.get("exhibit", "")), "version": str(job.get("version", ""))}
+
+    async def _after_restart(self) -> None:
+        """What a restart cut short goes on: a version switched to but not yet confirmed
+        (the station was killed between the switch and its health check) gets its health
+        check now, and a deploy still in progress is carried on (downloads resume)."""
+        job = self._load_job()
+        cur = self.store.current()
+        runs_store = self.store.current_path() is not None and \
+            Path(self.station.root).resolve() == self.store.path(cur or "").resolve()
+        if cur and "@" in cur and runs_store:
+            exhibit, version = cur.split("@", 1)
+            floor = self.store.floor(exhibit)
+            if floor is None or version_key(version) > version_key(floor):
+                ids: dict[str, Any] = job if job and (job["exhibit"], job["version"]) == (
+                    exhibit, version) else {"rollout": None, "bundle": None,
+                                            "exhibit": exhibit, "version": version}
+                self._busy = cur
+                try:
+                    await self._health_after_restart(cur, ids)
+                finally:
+                    self._busy = None
+                if job is ids:
+                    self.job_path.unlink(missing_ok=True)
+                    return
+        if job is not None and self._busy is None:
+            log.info("carrying on the deploy of %s %s that a restart cut short",
+                     job["exhibit"], job["version"])
+            self._busy = f"{job['exhibit']} {job['version']}"
+            self._job = asyncio.create_task(self._deploy(job["rollout"], job["bundle"],
+                                                          job["exhibit"], job["version"]))
+
+    async def _health_after_restart(self, name: str, ids: dict[str, Any]) -> None:
+        since = self.station.clock()
+        surface = await self.station.wait_drawn(since, self.health_seconds)
+        if surface is None:
+            await self._revert(ids, name, f"no surface drew the attract view of {ids['exhibit']} "
+                               f"{ids['version']} within {self.health_seconds:g} s of the "
+                               "station's restart")
+            return
+        await asyncio.to_thread(self.store.confirm, name)
+        self.report("running", **ids)
 
     async def stop(self) -> None:
         for task in [*self._tasks, *([self._job] if self._job else [])]:
@@ -287,6 +350,8 @@ class DeliveryAgent:
                                  "again when it has finished")
         self._check_attempts(exhibit, version, rollout, bundle)
         self._busy = f"{exhibit} {version}"
+        self._save_job({"rollout": rollout, "bundle": bundle, "exhibit": exhibit,
+                        "version": version})
         self._job = asyncio.create_task(self._deploy(rollout, bundle, exhibit, version))
         return f"deploying {exhibit} {version}"
 
@@ -317,6 +382,8 @@ class DeliveryAgent:
             self.report("failed", **ids, reason=f"{type(err).__name__}: {err}")
         finally:
             self._busy = None
+        # ended one way or another (not cut by the station stopping): nothing to carry on
+        self.job_path.unlink(missing_ok=True)
 
     async def _deploy_steps(self, ids: dict[str, Any]) -> None:
         up = self.uplink
