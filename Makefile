@@ -12,7 +12,7 @@ VALIDATOR := src/showfloor/content/validator
 VALIDATOR_STAMP := $(VALIDATOR)/node_modules/.installed
 PORT ?= 8700
 
-.PHONY: demo test lint unit bench setup browser postgres clean
+.PHONY: demo test lint unit bench setup browser postgres peers clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ browser:
 postgres:
 	@sh scripts/ensure-postgres.sh
 
+peers:
+	@sh scripts/ensure-peers.sh
+
 demo: setup
 	$(BIN)/showfloor check examples/drug-prevention
 	$(BIN)/showfloor hall examples/drug-prevention --port $(PORT) --data .showfloor-data/hall
@@ -44,7 +47,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 
-unit: setup browser postgres
+unit: setup browser postgres peers
 	SHOWFLOOR_CHECK_TREE=1 $(BIN)/pytest -q
 
 test: lint unit

@@ -11,15 +11,4 @@ command -v Xvfb >/dev/null 2>&1 || need="$need xvfb"
 command -v xdotool >/dev/null 2>&1 || need="$need xdotool"
 command -v xwininfo >/dev/null 2>&1 || need="$need x11-utils"
 command -v openbox >/dev/null 2>&1 || need="$need openbox"
-[ -z "$need" ] && exit 0
-if [ "$(id -u)" = 0 ]; then
-    SUDO=""
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-else
-    echo "the browser tests need:$need — install them with: apt-get install$need" >&2
-    exit 1
-fi
-echo "installing$need (Debian packages) ..."
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+exec sh "$(dirname "$0")/apt-install.sh" "the browser tests" $need

@@ -49,7 +49,7 @@ H_SIGNATURE = "X-Showfloor-Signature"
 
 #: What an operator can ask a station to do.
 COMMANDS = ("reload", "restart", "attract", "attract_only", "language", "message",
-            "deploy", "rollback")
+            "deploy", "rollback", "device")
 #: What a station reports of a new version (``POST /api/v1/deploy/status``), in order.
 DEPLOY_STATES = ("queued", "downloading", "verified", "waiting_idle", "running", "failed",
                  "rolled_back", "stale")
@@ -202,6 +202,19 @@ class ContentState(_Strict):
                                       "waiting for an idle moment")
 
 
+class DriverNote(_Strict):
+    """One hall-hardware device of a station (its ``/healthz`` "drivers", docs/drivers.md)."""
+
+    device: Ident
+    driver: Ident
+    connected: bool = False
+    last_message: float | None = Field(default=None, description="when the device last "
+                                       "sent something (Unix time)")
+    messages: int = Field(default=0, ge=0)
+    errors: int = Field(default=0, ge=0)
+    problem: ShortText | None = None
+
+
 class Heartbeat(_Strict):
     """A station's health, every few seconds."""
 
@@ -230,6 +243,8 @@ class Heartbeat(_Strict):
                                        "reports; left out when none ever came")
     content: ContentState | None = Field(default=None, description="the content store's "
                                          "version and deploy state; left out without one")
+    drivers: list[DriverNote] = Field(default_factory=list, max_length=20, description=(
+        "the station's hall-hardware devices (at most 20); left out without any"))
 
 
 class StationConfig(BaseModel):

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import re
 import time
 from collections import deque
 from typing import Any
@@ -47,6 +49,8 @@ def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(on, bool):
             raise ConfigError("attract_only takes on: true or false")
         return {"on": on}
+    if kind == "device":
+        return _device_args(args)
     if kind == "language":
         lang = args.get("lang")
         if not isinstance(lang, str) or not 1 <= len(lang) <= 20:
@@ -66,6 +70,18 @@ def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
             not 1 <= seconds <= 3600:
         raise ConfigError("message takes seconds: how long to show it, 1 to 3600")
     return {"text": {k: v.strip() for k, v in text.items()}, "seconds": float(seconds)}
+
+
+def _device_args(args: dict[str, Any]) -> dict[str, Any]:
+    """A ``device`` command's arguments: a device of the station's profile and its action."""
+    device, do = args.get("device"), args.get("do")
+    if not isinstance(device, str) or not re.fullmatch(r"[a-z][a-z0-9_-]{0,63}", device):
+        raise ConfigError("device takes device: the name of a device in the station's "
+                          "profile, such as projector")
+    if not isinstance(do, dict) or not do or len(json.dumps(do, default=str)) > 2000:
+        raise ConfigError("device takes do: the driver's action, such as {\"power\": \"on\"} "
+                          "(at most 2000 characters of JSON)")
+    return {"device": device, "do": json.loads(json.dumps(do, default=str))}
 
 
 def _id_arg(kind: str, args: dict[str, Any], name: str, *, optional: bool = False) -> int | None:

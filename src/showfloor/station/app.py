@@ -49,6 +49,7 @@ from showfloor.content.lint import check
 from showfloor.content.media import media_duration
 from showfloor.content.model import Exhibit
 from showfloor.content.scenes import registry
+from showfloor.drivers.keyboard import page_mapping
 from showfloor.engine.clock import monotonic
 from showfloor.engine.effects import Effect, RecordEvent, Rejected, SendCue, ShowView
 from showfloor.engine.inputs import (
@@ -64,6 +65,7 @@ from showfloor.engine.inputs import (
 )
 from showfloor.engine.state import PROTOCOL_VERSION, Engine, Phase
 from showfloor.errors import ShowfloorError
+from showfloor.station.drivers import DriverHost
 from showfloor.station.kioskwatch import KioskWatch, kiosk_routes
 from showfloor.station.profile import DEFAULT, StationProfile, Surface
 from showfloor.station.security import SecurityHeaders, page_headers
@@ -165,6 +167,9 @@ class Station:
         self.exhibit = exhibit
         self.engine = self._new_engine(exhibit)
         self._record(self.engine.start())
+        #: the hall hardware of the profile (docs/drivers.md); None: the profile has none
+        self.drivers: DriverHost | None = DriverHost(profile, self, clock=clock) \
+            if profile.devices else None
 
     def _new_engine(self, exhibit: Exhibit, seq: int = 0) -> Engine:
         p = self.profile
@@ -191,12 +196,16 @@ class Station:
     async def start(self) -> None:
         # READY=1 goes out once uvicorn serves (server.StationServer.startup)
         self._ticker = asyncio.create_task(self._tick_loop())
+        if self.drivers is not None:
+            await self.drivers.start()
 
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
+        if self.drivers is not None:
+            await self.drivers.stop()
         if self.store is not None:
             self.store.flush(5)
             self.store.close()
@@ -224,6 +233,8 @@ class Station:
     async def _apply(self, effects: list[Effect], origin: Connection | None = None,
                      mark: Any = None, ref: int | None = None) -> None:
         self._record(effects)
+        if self.drivers is not None:
+            self.drivers.moments(effects)  # output actions, each its own task: never waits
         for eff in effects:
             if isinstance(eff, ShowView):
                 await self._broadcast("view", view=eff.view, preload=self.preload(eff.view),
@@ -291,6 +302,8 @@ class Station:
             "heartbeat": HEARTBEAT_SECONDS,
             "beat": BEAT_SECONDS,
             "preview": self.preview,
+            # keyboard-wedge devices: the page maps their keys (drivers/keyboard.py)
+            "keyboard": page_mapping(p.devices, p.inputs),
             "version": __version__,
         }
 
@@ -414,14 +427,59 @@ class Station:
         if not self.screen_on:
             await self._error(conn, "the screen is off: no input is taken until it is on", ref)
             return
-        self.inputs += 1
         mark = msg.get("mark")
         if not isinstance(mark, (str, int)) or isinstance(mark, bool):
             mark = None
+        await self._take(inp, conn, mark, ref)
+
+    async def _take(self, inp: Input, origin: Connection | None = None, mark: Any = None,
+                    ref: int | None = None) -> bool:
+        """A visitor's input (from a page or a device): feed it, apply its effects."""
+        self.inputs += 1
         effects = self.engine.feed(inp)
-        if not any(isinstance(e, Rejected) for e in effects):
+        accepted = not any(isinstance(e, Rejected) for e in effects)
+        if accepted:
             self.last_input_wall = time.time()
-        await self._apply(effects, conn, mark, ref)
+        await self._apply(effects, origin, mark, ref)
+        return accepted
+
+    # -- hall hardware (station/drivers.py) ------------------------------------
+    async def device_input(self, inp: Input, device: str) -> bool:
+        """A mapped device input, taken like a page's (False: dropped or rejected)."""
+        if self.problems or not self.screen_on or inp.type in STATION_ONLY:
+            return False
+        return await self._take(inp)
+
+    def device_context(self) -> dict[str, Any]:
+        """What a device mapping depends on: the phase, closed, the model timeline's range,
+        the choices on screen."""
+        snap = self.engine.snapshot()
+        tl = None
+        scene = self.engine.exhibit.scene(snap["scene"]) if snap["scene"] else None
+        timeline = getattr(scene, "timeline", None)
+        if timeline is not None:
+            tl = (float(timeline.min), float(timeline.max))
+        # the choice ids the scene on screen offers (None: it offers no choices)
+        offered = getattr(scene, "choices", None)
+        choices = {c.id for c in offered if getattr(c, "id", None)} \
+            if isinstance(offered, list) else None
+        return {"phase": snap["phase"], "closed": snap["closed"], "timeline": tl,
+                "choices": choices}
+
+    async def device_action(self, device: str, do: Mapping[str, Any]) -> str:
+        """An operator's action on one of the station's devices (``projector: {power:
+        on}``); raises :class:`ShowfloorError` with a sentence when it cannot be done."""
+        if self.drivers is None:
+            raise ShowfloorError("this station's profile has no devices")
+        self._operator("device", device=device)
+        await self.drivers.action(device, do)
+        return f"{device}: done"
+
+    def passer_by(self, device: str, *, visit: bool, started: bool) -> None:
+        """A presence sensor saw someone: the ``passer_by`` event (attraction power)."""
+        if self.store is not None:
+            self.store.station_event(self.clock(), "passer_by", device=device, visit=visit,
+                                     started=started)
 
     async def _ready(self, conn: Connection, msg: dict[str, Any]) -> None:
         """A page drew a view (``ready``, after the frame that shows it)."""
@@ -704,6 +762,7 @@ class Station:
             "switch": self.last_switch,
             "content": self.delivery.content() if self.delivery is not None else None,
             "kiosk": self.kiosk.summary(),
+            "drivers": self.drivers.status() if self.drivers is not None else {},
         }
 
 

@@ -10,15 +10,21 @@ idle: {timeout: 45, countdown: 10}   # overrides the exhibit's
 surfaces:
   - {id: main, role: kiosk}
 kiosk: {cursor: false, zoom: 1.0}
+devices:                     # hall hardware (docs/drivers.md)
+  panel: {driver: serial, port: /dev/ttyACM0}
+inputs:
+  - {device: panel, match: B1, do: {choose: say_no}}
+outputs:
+  - {when: {scene: party}, device: lights, do: {preset: 3}}
 ```
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from showfloor.content._yaml import YamlProblem, parse
 from showfloor.content.model import Id, Lang, Model
@@ -112,6 +118,118 @@ class Delivery(Model):
         default=200, description="Free disk space (MB) a download must leave.")
 
 
+# -- hall hardware: devices and their mapping (docs/drivers.md) -----------------------
+
+DeviceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+
+
+class Device(BaseModel):
+    """One device: ``driver`` names its driver (an entry point of ``showfloor.drivers``);
+    every other key is the driver's own setting, validated by the driver's
+    :class:`~showfloor.drivers.base.DriverSettings` model (``check``, and the station
+    when it starts the device)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    driver: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64,
+                                 description="The driver's name: serial, osc, mqtt, sacn, "
+                                 "pjlink, webhook, keyboard, simulated, …")]
+
+    def options(self) -> dict[str, Any]:
+        """The driver's settings: every key but ``driver``."""
+        return dict(self.model_extra or {})
+
+
+class ChooseDo(Model):
+    """Pick choice ``choose`` in the current scene (a story's choice id)."""
+
+    choose: Id
+
+
+class AnswerDo(Model):
+    """Answer the current quiz question with choice ``answer``."""
+
+    answer: Id
+
+
+class TimelineRange(Model):
+    """The device's value range; it is spread over the current model scene's timeline."""
+
+    min: float = 0
+    max: float = 1
+
+    @model_validator(mode="after")
+    def _order(self) -> TimelineRange:
+        if self.max == self.min:
+            raise ValueError("timeline max must differ from min")
+        return self
+
+
+class TimelineDo(Model):
+    """Set the current model scene's timeline from the device's value."""
+
+    timeline: TimelineRange = Field(default_factory=TimelineRange)
+
+
+class ActDo(Model):
+    """Any action the current scene type understands (``action`` + ``payload``)."""
+
+    act: Annotated[str, Field(min_length=1, max_length=64)]
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+#: ``advance``: next / continue; ``wake``: start a visit from attract (or answer "still
+#: there?") and count a passer-by; ``presence``: count a passer-by only.
+InputAction = Literal["advance", "wake", "presence"] | ChooseDo | AnswerDo | TimelineDo | ActDo
+
+
+class InputMap(Model):
+    """Device events -> one engine input."""
+
+    device: DeviceName
+    kind: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        default=None, description="Only events of this kind (line, key, button, message, "
+        "presence, value, …); default: any.")
+    address: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Only events from this address (an OSC address, an MQTT "
+        "topic, a button number); default: any.")
+    match: str | int | float | bool | None = Field(
+        default=None, description="Only events whose value equals this (compared as text); "
+        "default: any value.")
+    do: InputAction
+    debounce_ms: Annotated[float, Field(ge=0, le=60_000)] = Field(
+        default=50, description="The same input again within this many milliseconds is "
+        "one press (contact bounce).")
+    max_per_second: Annotated[float, Field(gt=0, le=1000)] = Field(
+        default=10, description="More inputs than this per second from this mapping are "
+        "dropped (a stuck button); logged once a minute.")
+
+
+class SceneWhen(Model):
+    scene: Id
+
+
+class CueWhen(Model):
+    cue: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+#: ``visit_started`` / ``visit_ended``; ``closing`` / ``opening``: the station closes to
+#: visitors (operator, schedule) or opens again; ``{scene: ID}``: a scene is entered;
+#: ``{cue: NAME}``: the engine sends cue NAME.
+OutputWhen = Literal["visit_started", "visit_ended", "closing", "opening"] | SceneWhen | CueWhen
+
+
+class OutputMap(Model):
+    """An engine moment -> one device action."""
+
+    when: OutputWhen
+    device: DeviceName
+    do: dict[str, Any] = Field(description="The driver's action, e.g. {preset: 3}, "
+                               "{power: 'off'}, {publish: {topic: …, payload: …}}.")
+    timeout: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=5, description="Seconds the driver has to carry the action out.")
+
+
 class StationProfile(Model):
     station: StationId
     exhibit: Annotated[str, Field(min_length=1)] = "."
@@ -128,6 +246,13 @@ class StationProfile(Model):
     fan: Fan = Field(default_factory=Fan)
     vr: VR = Field(default_factory=VR)
     delivery: Delivery = Field(default_factory=Delivery)
+    devices: dict[DeviceName, Device] = Field(
+        default_factory=dict, description="Hall hardware: NAME -> {driver: …, its settings} "
+        "(docs/drivers.md).")
+    inputs: list[InputMap] = Field(default_factory=list, description="Device events -> "
+                                   "engine inputs.")
+    outputs: list[OutputMap] = Field(default_factory=list, description="Engine moments -> "
+                                     "device actions.")
 
     @model_validator(mode="after")
     def _unique_surfaces(self) -> StationProfile:
@@ -210,10 +335,30 @@ def lint_profile(path: Path, display: str, exhibit_root: Path | None,
             near = difflib.get_close_matches(profile.start, [s.id for s in ex.scenes], n=1)
             at(("start",), "error", f"start scene '{profile.start}' is not in the exhibit",
                f"did you mean '{near[0]}'?" if near else None)
+    if profile.devices or profile.inputs or profile.outputs:
+        problems += _lint_mapping(doc, display, positions, at, target, exhibit_root)
     if all(s.role == "display" for s in profile.surfaces):
         at(("surfaces",), "warning", "every surface is a display: visitors cannot touch "
            "anything", "add a surface with role control or kiosk")
     return problems
+
+
+def _lint_mapping(doc: Any, display: str, positions: Any, at: Any, target: Path,
+                  exhibit_root: Path | None) -> list[Problem]:
+    """``devices:``/``inputs:``/``outputs:`` against the drivers and the exhibit
+    (showfloor.drivers.lint)."""
+    from showfloor.content.load import Pos
+    from showfloor.content.load import load as load_exhibit
+    from showfloor.drivers.lint import lint_mapping
+
+    for k, m in doc.keys.items():
+        positions.keys[k] = Pos(display, m.line, m.column)
+    positions.files[()] = display
+    exhibit = None
+    if exhibit_root is not None and (target / "exhibit.yaml").is_file():
+        loaded = load_exhibit(target)
+        exhibit = loaded.exhibit or loaded.partial
+    return lint_mapping(doc.value, positions, at, exhibit)
 
 
 def exhibit_dir(profile_path: Path, profile: StationProfile) -> Path:

@@ -322,6 +322,10 @@ class Uplink:
             body["kiosk"] = s["kiosk"]
         if s.get("content") is not None:  # only a station with a content store
             body["content"] = s["content"]
+        if s.get("drivers"):  # only a station with hall hardware
+            from showfloor.station.drivers import summarize
+
+            body["drivers"] = summarize(s["drivers"])
         return body
 
     async def heartbeat(self) -> fleet.HeartbeatReply | None:
@@ -483,6 +487,8 @@ class Uplink:
                 text = dict.fromkeys(st.engine.exhibit.languages, text["*"])
             await st.show_message(text, float(a.get("seconds", 30)))
             return "shown"
+        if cmd.kind == "device":
+            return str(await st.device_action(str(a.get("device")), dict(a.get("do") or {})))
         if cmd.kind in ("deploy", "rollback"):
             agent = st.delivery
             if agent is None:

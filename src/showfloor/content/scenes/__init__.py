@@ -9,12 +9,11 @@ still has them (the same arrangement as Datasette's ``DEFAULT_PLUGINS``).
 
 from __future__ import annotations
 
-import importlib
 from functools import cache
 from importlib.metadata import entry_points
 
 from showfloor.content.scenes.base import SceneType
-from showfloor.errors import ShowfloorError
+from showfloor.plugins import load_class
 
 ENTRY_POINT_GROUP = "showfloor.scene_types"
 
@@ -30,11 +29,7 @@ DEFAULT_SCENE_TYPES = (
 
 
 def _load(spec: str) -> type[SceneType]:
-    module, _, attr = spec.partition(":")
-    cls = getattr(importlib.import_module(module), attr)
-    if not (isinstance(cls, type) and issubclass(cls, SceneType)):
-        raise ShowfloorError(f"scene type '{spec}' is not a SceneType subclass")
-    return cls
+    return load_class(spec, SceneType, "scene type")
 
 
 @cache

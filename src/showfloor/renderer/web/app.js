@@ -18,6 +18,7 @@ import {watchIndexedDB, wipeStorage} from "./privacy.js";
 import * as scenes from "./scenes/index.js";
 import {englishFallbacks, t} from "./strings.js";
 import {setDisplay} from "./three/display.js";
+import {Wedge} from "./wedge.js";
 
 // the surface this page is (?surface=ID); none: the station gives it its first surface
 const SURFACE = new URLSearchParams(location.search).get("surface") || null;
@@ -68,6 +69,7 @@ const state = {
 const marks = {n: 0, pending: null, mine: new Set(), names: []};
 const meter = new FrameMeter();
 const keys = new Keys(document);
+const wedge = new Wedge({send: (input) => sendInput(input), view: () => state.view});
 const narrator = new Narrator({home: els.captions, problem});
 const preloaded = new Set();
 const conn = new Connection({
@@ -95,6 +97,7 @@ Object.defineProperty(window, "showfloor", {
       });
     },
     get inputs() { return state.inputs; },
+    get keyed() { return wedge.mapped; },  // inputs from keyboard-wedge devices
     get lastView() { return state.view ? structuredClone(state.view) : null; },
     get seq() { return conn.seqOut; },
     get received() { return conn.seqIn; },
@@ -128,6 +131,7 @@ function onWelcome(msg) {
   state.welcome = msg;
   state.refused = null;
   startBeat(msg.beat);
+  wedge.configure(msg.keyboard);  // keyboard-wedge devices (USB buttons, readers)
   setDisplay(msg);  // display kind (touch, vr, holograms…) for the 3-D scenes: three/display.js
   const role = msg.surface?.role;
   state.role = ROLES.has(role) ? role : "kiosk";
