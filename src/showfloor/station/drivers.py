@@ -346,8 +346,8 @@ class DriverHost:
             if isinstance(m.do, ChooseDo):
                 if not looked:
                     offered, looked = self.engine.device_context().get("choices"), True
-                if offered is not None and m.do.choose not in offered:
-                    continue
+                if offered is None or m.do.choose not in offered:
+                    continue  # not on screen (or no choices at all): the next mapping
             if self._pass(i, m, ev):
                 inp = self._input(m, ev)
                 if self._inputs is not None:

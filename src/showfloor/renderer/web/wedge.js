@@ -125,8 +125,8 @@ export class Wedge {
     const offered = this.view()?.choices;
     for (const m of list) {
       const choice = m.do && typeof m.do === "object" ? m.do.choose : undefined;
-      if (typeof choice === "string" && Array.isArray(offered) &&
-          !offered.some((c) => c && c.id === choice)) continue;
+      if (typeof choice === "string" &&
+          !(Array.isArray(offered) && offered.some((c) => c && c.id === choice))) continue;
       const inp = this.input(m);
       if (inp && this.send(inp)) this.mapped += 1;
       return;
