@@ -85,8 +85,9 @@ def test_a_script_drives_the_mapping() -> None:
     fed: list[Input] = []
 
     class Station:
-        def device_context(self) -> dict[str, Any]:
-            return {"phase": "session", "closed": False, "timeline": None}
+        def device_context(self) -> dict[str, Any]:  # the story scene on screen offers say_no
+            return {"phase": "session", "closed": False, "timeline": None,
+                    "choices": {"say_no"}}
 
         async def device_input(self, inp: Input, device: str) -> bool:
             fed.append(inp)
