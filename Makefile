@@ -48,7 +48,7 @@ lint: setup
 	$(BIN)/mypy
 
 unit: setup browser postgres peers
-	SHOWFLOOR_CHECK_TREE=1 $(BIN)/pytest -q
+	SHOWFLOOR_CHECK_TREE=1 $(BIN)/pytest -q --durations=30
 
 test: lint unit
 

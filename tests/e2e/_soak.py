@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -611,6 +612,18 @@ def slope(points: list[tuple[float, float]]) -> float:
     my = sum(y for _, y in points) / n
     sxx = sum((x - mx) ** 2 for x, _ in points)
     return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
+
+
+def robust_slope(points: list[tuple[float, float]]) -> float:
+    """Siegel's repeated-median slope of value per visit: for each point the median of its
+    slopes to the others, then the median of those. Up to half the points can be outliers
+    (a sample that still held a scene fading out) without tipping it."""
+    per_point = []
+    for i, (x1, y1) in enumerate(points):
+        slopes = [(y2 - y1) / (x2 - x1) for j, (x2, y2) in enumerate(points) if j != i and x2 != x1]
+        if slopes:
+            per_point.append(statistics.median(slopes))
+    return statistics.median(per_point) if per_point else 0.0
 
 
 def summary(soak: Soak, key: str, warmup: int) -> dict[str, float]:
