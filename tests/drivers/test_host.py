@@ -22,7 +22,7 @@ import pytest
 from showfloor.drivers import registry
 from showfloor.drivers.base import DeviceEvent, Driver, DriverSettings, Host
 from showfloor.drivers.simulated import Simulated
-from showfloor.engine.inputs import Act, Input, Started
+from showfloor.engine.inputs import Act, ChoiceMade, Input, Started
 from showfloor.fleet import Heartbeat
 from showfloor.station.drivers import DriverHost, backoff_delays, summarize
 from showfloor.station.profile import StationProfile
@@ -56,7 +56,8 @@ class Stuck(Driver):
         RELEASE.wait(60)
 
     @classmethod
-    def check_action(cls, action: Mapping[str, Any]) -> str | None:
+    def check_action(cls, action: Mapping[str, Any],
+                     settings: DriverSettings | None = None) -> str | None:
         return None
 
 
@@ -138,7 +139,9 @@ def test_device_events_drive_a_visit_and_outputs_follow(live: LiveStation) -> No
     press(live, "panel", "B1")  # choose say_no
     until("scene party_no", lambda: live.health()["scene"] == "party_no", 5)
     until("lights preset 3", lambda: {"preset": 3} in sent(live, "lights"), 5)
-    # the same button again: say_no is not on screen now, so its next mapping, next_day
+    # the same button again (a person's second press, not a bounce within the button's
+    # 50 ms debounce): say_no is not on screen now, so its next mapping, next_day
+    time.sleep(0.06)
     press(live, "panel", "B1")
     until("scene party_after", lambda: live.health()["scene"] == "party_after", 5)
     press(live, "pir", "1", kind="presence")  # in a visit: counted, starts nothing
@@ -343,6 +346,47 @@ def test_a_crashing_driver_is_restarted_with_backoff(caplog: pytest.LogCaptureFi
     assert "OSError: no such device" in state["problem"]
     crashes = [r for r in caplog.records if "starting it again" in r.getMessage()]
     assert len(crashes) == 1  # one sentence, not one per crash
+
+
+class SlowStory(Recorder):
+    """A two-scene story that takes 30 ms to apply a choice (a station under load)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.choices = {"to_pong"}
+
+    def device_context(self) -> dict[str, Any]:
+        return {"phase": "session", "closed": False, "timeline": None,
+                "choices": set(self.choices)}
+
+    async def device_input(self, inp: Input, device: str) -> bool:
+        await asyncio.sleep(0.03)
+        self.fed.append((inp, device))
+        assert isinstance(inp, ChoiceMade) and inp.choice in self.choices
+        self.choices = {"to_ping"} if inp.choice == "to_pong" else {"to_pong"}
+        return True
+
+
+def test_a_press_on_its_way_chooses_in_the_scene_the_one_before_leads_to() -> None:
+    """One button, a different choice in each scene: three presses 5 ms apart, each
+    arriving before the one before it is applied, choose pong, ping, pong."""
+    async def main() -> list[str]:
+        rec = SlowStory()
+        host = DriverHost(_profile([
+            {"device": "panel", "match": "A", "do": {"choose": "to_pong"}, "debounce_ms": 0},
+            {"device": "panel", "match": "A", "do": {"choose": "to_ping"}, "debounce_ms": 0},
+        ]), rec)
+        await host.start()
+        try:
+            for _ in range(3):
+                host.event(DeviceEvent("panel", "line", "A"))
+                await asyncio.sleep(0.005)
+            await _settle(rec, 3, timeout=2)
+        finally:
+            await host.stop()
+        return [inp.choice for inp, _ in rec.fed if isinstance(inp, ChoiceMade)]
+
+    assert asyncio.run(main()) == ["to_pong", "to_ping", "to_pong"]
 
 
 def test_a_knob_turns_a_model_timeline_and_a_buzzer_answers() -> None:

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def test_a_serial_button_plays_the_story_from_the_party_to_the_quiz(
         wait_for(page, phase="attract", timeout=15000)
 
         def press(line: str) -> None:
+            time.sleep(0.06)  # a person's pace: not within the button's 50 ms debounce
             os.write(fd, f"{line}\r\n".encode())
 
         press("B0")  # the start button: a visit begins at the party

@@ -29,6 +29,7 @@ The contract, for a driver author:
 from __future__ import annotations
 
 import abc
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -61,6 +62,31 @@ class DeviceEvent:
     address: str = ""
     t: float = 0.0
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Refusal(str):
+    """What :meth:`Driver.check_action` may return instead of a plain sentence: the
+    sentence, and ``fix``, what to do about it (``check`` prints it as the hint)."""
+
+    fix: str | None
+
+    def __new__(cls, why: str, fix: str | None = None) -> Refusal:
+        self = super().__new__(cls, why)
+        self.fix = fix
+        return self
+
+
+def action_problem(cls: type[Driver], action: Mapping[str, Any],
+                   settings: DriverSettings | None) -> str | None:
+    """``cls.check_action(action, settings)``; a driver written before ``check_action``
+    took ``settings`` (one argument) is asked without them."""
+    try:
+        takes = "settings" in inspect.signature(cls.check_action).parameters
+    except (TypeError, ValueError):
+        takes = False
+    if takes:
+        return cls.check_action(action, settings=settings)
+    return cls.check_action(action)
 
 
 class Host(Protocol):
@@ -100,8 +126,15 @@ class Driver(abc.ABC):
         raise NotImplementedError(f"the {self.name} driver has no outputs")
 
     @classmethod
-    def check_action(cls, action: Mapping[str, Any]) -> str | None:
-        """Why ``action`` is not one this driver can do (None: it can); for ``check``."""
+    def check_action(cls, action: Mapping[str, Any],
+                     settings: DriverSettings | None = None) -> str | None:
+        """Why ``action`` is not one this driver can do (None: it can); for ``check``.
+
+        ``settings`` is the device's own validated settings when they are known (None
+        when they are not, e.g. they have a mistake of their own), so an action can be
+        checked against the device's vocabulary: an sACN preset the device does not
+        define. Return a :class:`Refusal` to suggest a fix as well.
+        """
         return f"the {cls.name} driver has no outputs"
 
     async def close(self) -> None:  # noqa: B027 (nothing to close by default)

@@ -56,7 +56,8 @@ class Keyboard(Driver):
         await asyncio.Event().wait()
 
     @classmethod
-    def check_action(cls, action: Mapping[str, Any]) -> str | None:
+    def check_action(cls, action: Mapping[str, Any],
+                     settings: DriverSettings | None = None) -> str | None:
         return "a keyboard device only types: it takes no output actions"
 
 

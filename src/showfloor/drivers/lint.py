@@ -10,7 +10,8 @@ drivers installed (entry point group ``showfloor.drivers``) and the exhibit:
 - an input or output names a device the profile does not have;
 - an input chooses a choice that no scene offers;
 - an output waits for a scene the exhibit does not have, or a cue nobody sends;
-- an output asks a driver for something it cannot do (``Driver.check_action``).
+- an output asks a driver for something it cannot do (``Driver.check_action``, which
+  sees the device's settings: an sACN preset the device does not define).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pydantic import ValidationError
 
 from showfloor.content.load import Positions, _translate
 from showfloor.content.problems import Problem
-from showfloor.drivers.base import Driver
+from showfloor.drivers._secrets import warnings as secret_warnings
+from showfloor.drivers.base import Driver, DriverSettings, action_problem
 
 #: ``at(where, severity, message, hint)``: report one problem at a place of the profile
 At = Callable[[tuple[str | int, ...], str, str, "str | None"], None]
@@ -85,6 +87,8 @@ def lint_mapping(doc: Mapping[str, Any], positions: Positions, at: At,
     known = drivers()
     devices_raw = doc.get("devices")
     devices: dict[str, type[Driver] | None] = {}
+    #: each device's validated settings (absent: they have mistakes, reported above)
+    configs: dict[str, DriverSettings] = {}
     if isinstance(devices_raw, Mapping):
         for name, conf in devices_raw.items():
             where: tuple[str | int, ...] = ("devices", str(name))
@@ -108,11 +112,14 @@ def lint_mapping(doc: Mapping[str, Any], positions: Positions, at: At,
                 continue
             settings = {k: v for k, v in conf.items() if k != "driver"}
             try:
-                cls.settings.model_validate(settings)
+                configs[str(name)] = cls.settings.model_validate(settings)
             except ValidationError as err:
                 for p in _translate(err, cls.settings, settings, where, positions):
                     out.append(Problem(p.severity, f"device '{name}' ({driver}): {p.message}",
                                        p.file, p.line, p.column, p.hint, "profile"))
+                continue
+            for key, why, fix in secret_warnings(configs[str(name)]):
+                at((*where, *key), "warning", f"device '{name}' ({driver}): {why}", fix)
 
     def device_of(item: Mapping[str, Any], where: tuple[str | int, ...]
                   ) -> tuple[str | None, type[Driver] | None]:
@@ -156,7 +163,7 @@ def lint_mapping(doc: Mapping[str, Any], positions: Positions, at: At,
         if not isinstance(item, Mapping):
             continue
         where = ("outputs", i)
-        _, cls = device_of(item, where)
+        dev, cls = device_of(item, where)
         when = item.get("when")
         if isinstance(when, Mapping):
             scene = when.get("scene")
@@ -175,8 +182,9 @@ def lint_mapping(doc: Mapping[str, Any], positions: Positions, at: At,
                f"use one of {', '.join(MOMENTS)}, {{scene: ID}} or {{cue: NAME}}")
         do = item.get("do")
         if cls is not None and isinstance(do, Mapping):
-            why = cls.check_action(do)
+            why = action_problem(cls, do, configs.get(dev) if dev is not None else None)
             if why:
                 at((*where, "do"), "error", f"output {i + 1}: {why}",
+                   getattr(why, "fix", None) or
                    f"see the {cls.name} driver's actions in docs/drivers.md")
     return out

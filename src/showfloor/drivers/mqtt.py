@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 import aiomqtt
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from showfloor.drivers._secrets import one_of, resolve
 from showfloor.drivers.base import DeviceEvent, Driver, DriverSettings, Host
 from showfloor.errors import DriverError
 
@@ -33,7 +34,12 @@ class MqttSettings(DriverSettings):
     host: str = Field(description="the broker's host name or address")
     port: int = Field(1883, ge=1, le=65535, description="the broker's TCP port")
     username: str | None = Field(None, description="user name, when the broker asks for one")
-    password: str | None = Field(None, description="password, when the broker asks for one")
+    password: str | None = Field(None, description="password, when the broker asks for one (in "
+                                 "plain text: prefer `password_env` or `password_file`)")
+    password_env: str | None = Field(None, description="the environment variable that holds the "
+                                     "password (instead of `password`)")
+    password_file: str | None = Field(None, description="an absolute path to a file that holds "
+                                      "the password (instead of `password`)")
     client_id: str | None = Field(None, description="MQTT client id (default: one the library picks)")
     subscribe: list[str] = Field(default_factory=list, description="topics (wildcards allowed) to read")
     qos: Literal[0, 1, 2] = Field(0, description="quality of service of subscriptions")
@@ -45,6 +51,11 @@ class MqttSettings(DriverSettings):
     reconnect_min: float = Field(0.5, gt=0, description="first wait before reconnecting, in seconds")
     reconnect_max: float = Field(30.0, gt=0, description="longest wait between reconnects, in seconds")
 
+    @model_validator(mode="after")
+    def _one_password(self) -> MqttSettings:
+        one_of("password", self.password, self.password_env, self.password_file)
+        return self
+
 
 class Mqtt(Driver):
     """One broker connection: subscriptions in, publishes out."""
@@ -55,6 +66,10 @@ class Mqtt(Driver):
 
     def __init__(self, device: str, config: DriverSettings) -> None:
         super().__init__(device, config)
+        assert isinstance(config, MqttSettings)
+        #: the password, from the profile, the environment or a file (DriverError: missing)
+        self._password = resolve(device, "password", config.password, config.password_env,
+                                 config.password_file)
         self._client: aiomqtt.Client | None = None
         #: connection attempts so far (the backoff shows in it)
         self.attempts = 0
@@ -70,7 +85,7 @@ class Mqtt(Driver):
                 cfg.port,
                 identifier=cfg.client_id,
                 username=cfg.username,
-                password=cfg.password,
+                password=self._password,
                 keepalive=cfg.keepalive,
                 timeout=5,
                 # small messages go out at once, not after the peer's delayed ACK (Nagle)
@@ -148,7 +163,8 @@ class Mqtt(Driver):
         )
 
     @classmethod
-    def check_action(cls, action: Mapping[str, Any]) -> str | None:
+    def check_action(cls, action: Mapping[str, Any],
+                     settings: DriverSettings | None = None) -> str | None:
         usage = (
             "an MQTT output is {publish: {topic: TOPIC, payload: TEXT or NUMBER, retain: BOOL, qos: 0|1|2}}"
         )

@@ -161,7 +161,8 @@ class Osc(Driver):
         self._out.sendto(data)
 
     @classmethod
-    def check_action(cls, action: Mapping[str, Any]) -> str | None:
+    def check_action(cls, action: Mapping[str, Any],
+                     settings: DriverSettings | None = None) -> str | None:
         usage = "an OSC output is {send: {address: /PATH, args: [NUMBER, TEXT or BOOL, …]}}"
         spec = action.get("send")
         if set(action) != {"send"} or not isinstance(spec, Mapping):

@@ -44,8 +44,9 @@ import socket
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from showfloor.drivers._secrets import one_of, resolve
 from showfloor.drivers.base import DeviceEvent, Driver, DriverSettings, Host
 from showfloor.errors import DriverError
 
@@ -83,7 +84,12 @@ class PJLinkSettings(DriverSettings):
     host: str = Field(description="the projector's IP address or host name")
     port: int = Field(PJLINK_PORT, ge=1, le=65535, description="its PJLink TCP port")
     password: str | None = Field(None, max_length=32,
-                                 description="its PJLink password (when it asks for one)")
+                                 description="its PJLink password (when it asks for one; in "
+                                 "plain text: prefer `password_env` or `password_file`)")
+    password_env: str | None = Field(None, description="the environment variable that holds "
+                                     "the password (instead of `password`)")
+    password_file: str | None = Field(None, description="an absolute path to a file that "
+                                      "holds the password (instead of `password`)")
     timeout: float = Field(2.0, gt=0, le=30, description="seconds to wait for the projector (an "
                            "output may wait for one status exchange first: keep twice this "
                            "under the output's `timeout`)")
@@ -95,6 +101,11 @@ class PJLinkSettings(DriverSettings):
                             "(`{wake: true}`, and before `{power: on}`)")
     wol_broadcast: str = Field("255.255.255.255", description="where the Wake-on-LAN packet goes")
     wol_port: int = Field(9, ge=1, le=65535, description="the Wake-on-LAN UDP port")
+
+    @model_validator(mode="after")
+    def _one_password(self) -> PJLinkSettings:
+        one_of("password", self.password, self.password_env, self.password_file)
+        return self
 
     @field_validator("mac")
     @classmethod
@@ -128,6 +139,11 @@ class PJLink(Driver):
         assert isinstance(config, PJLinkSettings)
         self.cfg = config
         self.who = f"projector '{device}' ({config.host}:{config.port})"
+        #: the password, from the profile, the environment or a file (DriverError: missing)
+        self.password = resolve(device, "password", config.password, config.password_env,
+                                config.password_file)
+        if self.password is not None and len(self.password) > 32:
+            raise DriverError(f"{self.who}: its password is longer than PJLink's 32 characters")
         self.status: dict[str, str] = {}
         self._host: Host | None = None
         self._lock = asyncio.Lock()  # one exchange at a time: projectors take one connection
@@ -137,7 +153,8 @@ class PJLink(Driver):
     # -- the profile --------------------------------------------------------------------------
 
     @classmethod
-    def check_action(cls, action: Mapping[str, Any]) -> str | None:
+    def check_action(cls, action: Mapping[str, Any],
+                     settings: DriverSettings | None = None) -> str | None:
         if len(action) != 1 or not set(action) <= {"power", "input", "wake"}:
             return ("a PJLink action is one of {power: on}, {power: off}, {input: \"31\"} or "
                     f"{{wake: true}}; got {dict(action)!r}")
@@ -175,10 +192,10 @@ class PJLink(Driver):
             if greeting == "PJLINK 0":
                 pass
             elif greeting.startswith("PJLINK 1 ") and len(greeting) == len("PJLINK 1 ") + 8:
-                if not self.cfg.password:
+                if not self.password:
                     raise PJLinkError("ERRA", f"{self.who} asks for a password; set the device's "
                                       "`password` to the projector's PJLink password")
-                prefix = auth_digest(greeting[len("PJLINK 1 "):], self.cfg.password)
+                prefix = auth_digest(greeting[len("PJLINK 1 "):], self.password)
             elif greeting == "PJLINK ERRA":
                 raise PJLinkError("ERRA", ERRORS["ERRA"].format(who=self.who, what=""))
             else:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import logging
 import math
 import secrets
@@ -33,7 +34,7 @@ from pydantic import Field, field_validator
 from sacn import DataPacket
 from sacn.messages.data_packet import calculate_multicast_addr
 
-from showfloor.drivers.base import Driver, DriverSettings, Host
+from showfloor.drivers.base import Driver, DriverSettings, Host, Refusal
 from showfloor.errors import DriverError
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,8 @@ class Sacn(Driver):
     @classmethod
     def check_action(cls, action: Mapping[str, Any],
                      settings: DriverSettings | None = None) -> str | None:
-        """As the contract's; given the device's ``settings`` too, a preset it lacks is named."""
+        """As the contract's; given the device's ``settings`` too, a preset it lacks is
+        refused, with a fix (a near name, or where to add it)."""
         keys = set(action) - {"fade"}
         if len(keys) != 1 or not keys <= {"preset", "channels", "blackout"}:
             return ("an sACN action is one of {preset: NAME}, {channels: {CHANNEL: VALUE}} or "
@@ -120,8 +122,13 @@ class Sacn(Driver):
             return f"`preset` names one of the device's presets, not {action['preset']!r}"
         if ("preset" in action and isinstance(settings, SacnSettings)
                 and str(action["preset"]) not in settings.presets):
+            name = str(action["preset"])
             known = ", ".join(sorted(settings.presets)) or "none"
-            return f"the device has no preset '{action['preset']}' (it has: {known})"
+            near = difflib.get_close_matches(name, list(settings.presets), n=1, cutoff=0.6)
+            fix = (f"did you mean '{near[0]}'?" if near else
+                   f"add preset '{name}' under the device's `presets:` ({{CHANNEL: VALUE}}), "
+                   "or name one it has")
+            return Refusal(f"the device has no preset '{name}' (it has: {known})", fix)
         if "blackout" in action and action["blackout"] is not True:
             return f"`blackout` takes `true`, not {action['blackout']!r}"
         if "channels" in action:

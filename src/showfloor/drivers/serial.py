@@ -155,7 +155,8 @@ class Serial(Driver):
         await writer.drain()
 
     @classmethod
-    def check_action(cls, action: Mapping[str, Any]) -> str | None:
+    def check_action(cls, action: Mapping[str, Any],
+                     settings: DriverSettings | None = None) -> str | None:
         if set(action) != {"write"} or not isinstance(action["write"], str | int):
             return "a serial output is {write: TEXT}"
         return None

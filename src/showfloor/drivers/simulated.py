@@ -93,7 +93,8 @@ class Simulated(Driver):
             await asyncio.sleep(float(hang))
 
     @classmethod
-    def check_action(cls, action: Mapping[str, Any]) -> str | None:
+    def check_action(cls, action: Mapping[str, Any],
+                     settings: DriverSettings | None = None) -> str | None:
         if not action:
             return "an action for the simulated driver must have at least one key"
         return None

@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from showfloor.drivers._secrets import one_of, resolve
 from showfloor.drivers.base import Driver, DriverSettings, Host
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,28 @@ class WebhookSettings(DriverSettings):
     url: str = Field(description="the endpoint (http:// or https://)")
     headers: dict[str, str] = Field(default_factory=dict,
                                     description="extra request headers (an `Authorization`, …)")
+    headers_env: dict[str, str] = Field(
+        default_factory=dict, description="HEADER → the environment variable that holds its "
+        "value (a token kept out of the profile)")
+    headers_file: dict[str, str] = Field(
+        default_factory=dict, description="HEADER → an absolute path to a file that holds its "
+        "value")
     timeout: float = Field(5.0, gt=0, le=60, description="seconds to wait for one answer")
     retries: int = Field(3, ge=0, le=20, description="tries after the first, on 5xx or no answer")
     backoff: float = Field(1.0, gt=0, le=MAX_WAIT_S,
                            description="seconds before the first retry; doubled for each next one")
     queue: int = Field(100, ge=1, le=10_000, description="messages kept while the endpoint is away")
+
+    @model_validator(mode="after")
+    def _one_source_per_header(self) -> WebhookSettings:
+        names = [h.lower() for h in [*self.headers, *self.headers_env, *self.headers_file]]
+        for h in [*self.headers, *self.headers_env, *self.headers_file]:
+            if names.count(h.lower()) > 1:
+                raise ValueError(f"header '{h}' is given more than once (in `headers`, "
+                                 "`headers_env`, `headers_file`): give it in one of them")
+        for path in self.headers_file.values():
+            one_of("headers", None, None, path)
+        return self
 
     @field_validator("url")
     @classmethod
@@ -60,6 +78,13 @@ class Webhook(Driver):
         super().__init__(device, config)
         assert isinstance(config, WebhookSettings)
         self.cfg = config
+        #: the request headers, secrets resolved (DriverError: a variable or file is missing)
+        self.headers = {"content-type": "application/json", "user-agent": "showfloor",
+                        **config.headers}
+        for header, env in config.headers_env.items():
+            self.headers[header] = resolve(device, f"header {header}", None, env, None) or ""
+        for header, path in config.headers_file.items():
+            self.headers[header] = resolve(device, f"header {header}", None, None, path) or ""
         self.pending: asyncio.Queue[bytes] = asyncio.Queue(maxsize=config.queue)
         self._host: Host | None = None
         self._failing = False
@@ -70,7 +95,8 @@ class Webhook(Driver):
         self.given_up = 0
 
     @classmethod
-    def check_action(cls, action: Mapping[str, Any]) -> str | None:
+    def check_action(cls, action: Mapping[str, Any],
+                     settings: DriverSettings | None = None) -> str | None:
         if set(action) != {"post"}:
             return f"a webhook action is {{post: BODY}} (BODY: what to send, as JSON); got {dict(action)!r}"
         try:
@@ -95,8 +121,7 @@ class Webhook(Driver):
     async def run(self, host: Host) -> None:
         self._host = host
         host.state(connected=True)
-        headers = {"content-type": "application/json", "user-agent": "showfloor", **self.cfg.headers}
-        async with httpx.AsyncClient(timeout=self.cfg.timeout, headers=headers) as client:
+        async with httpx.AsyncClient(timeout=self.cfg.timeout, headers=self.headers) as client:
             while True:
                 body = await self.pending.get()
                 await self._deliver(client, body)

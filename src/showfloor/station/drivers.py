@@ -33,10 +33,10 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from showfloor.drivers import PAGE_DRIVERS, broken, driver
-from showfloor.drivers.base import DeviceEvent, Driver
+from showfloor.drivers.base import DeviceEvent, Driver, action_problem
 from showfloor.engine.effects import Effect, RecordEvent, SendCue
 from showfloor.engine.inputs import Act, Advanced, ChoiceMade, Input, Started, StillHere
-from showfloor.errors import ShowfloorError
+from showfloor.errors import DriverError, ShowfloorError
 from showfloor.station.profile import (
     ActDo,
     AnswerDo,
@@ -225,7 +225,7 @@ class DriverHost:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gates = [_Gate() for _ in profile.inputs]
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._inputs: asyncio.Queue[tuple[Input | None, InputMap, DeviceEvent]] | None = None
+        self._inputs: asyncio.Queue[tuple[list[InputMap], DeviceEvent]] | None = None
         self._feeder: asyncio.Task[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------
@@ -255,6 +255,11 @@ class DriverHost:
                 continue
             try:
                 drv = cls(name, config)
+            except DriverError as err:  # one sentence: a password's variable is not set, …
+                st.problem = str(err)
+                st.errors += 1
+                log.error("device %s is not started: %s", name, st.problem)
+                continue
             except Exception as err:  # noqa: BLE001 (a third-party driver's constructor)
                 st.problem = f"the driver could not be set up ({err})"
                 st.errors += 1
@@ -335,24 +340,42 @@ class DriverHost:
     def event(self, ev: DeviceEvent) -> None:
         """A device event, on the station's loop: the first mapping that matches it. A
         ``choose`` mapping whose choice the scene on screen does not offer is passed over,
-        so one button can choose a different choice in each scene."""
-        offered: set[str] | None = None
-        looked = False
+        so one button can choose a different choice in each scene.
+
+        Which of those mappings applies is decided when the input is fed to the engine,
+        after every input before it has been applied — so a second press that arrives
+        while the first is still on its way chooses in the scene the first one led to,
+        not in the one that was on screen when it came. The debounce and rate limit are
+        those of the first mapping that matches (the button's)."""
+        group: list[InputMap] = []
+        first = -1
         for i, m in enumerate(self.profile.inputs):
             if m.device != ev.device or (m.kind is not None and m.kind != ev.kind) or \
                     (m.address is not None and m.address != ev.address) or \
                     (m.match is not None and _text(m.match) != _text(ev.value)):
                 continue
+            if first < 0:
+                first = i
+            group.append(m)
+            if not isinstance(m.do, ChooseDo):
+                break  # the mapping that takes the event whatever the scene
+        if first < 0 or not self._pass(first, self.profile.inputs[first], ev):
+            return
+        if self._inputs is not None:
+            self._inputs.put_nowait((group, ev))
+
+    def _choose(self, group: list[InputMap]) -> InputMap | None:
+        """The mapping of ``group`` that applies now (None: its choices are not on screen)."""
+        offered: set[str] | None = None
+        looked = False
+        for m in group:
             if isinstance(m.do, ChooseDo):
                 if not looked:
                     offered, looked = self.engine.device_context().get("choices"), True
                 if offered is None or m.do.choose not in offered:
                     continue  # not on screen (or no choices at all): the next mapping
-            if self._pass(i, m, ev):
-                inp = self._input(m, ev)
-                if self._inputs is not None:
-                    self._inputs.put_nowait((inp, m, ev))
-            return
+            return m
+        return None
 
     def _pass(self, i: int, m: InputMap, ev: DeviceEvent) -> bool:
         g = self._gates[i]
@@ -409,9 +432,11 @@ class DriverHost:
     async def _feed_loop(self) -> None:
         assert self._inputs is not None
         while True:
-            inp, m, ev = await self._inputs.get()
+            group, ev = await self._inputs.get()
             try:
-                await self._feed(inp, m, ev)
+                m = self._choose(group)
+                if m is not None:
+                    await self._feed(self._input(m, ev), m, ev)
             except Exception:  # one bad input never stops the feeder
                 log.exception("device %s: the input from it could not be applied", ev.device)
 
@@ -463,25 +488,41 @@ class DriverHost:
         return n
 
     def send(self, out: OutputMap) -> int:
-        """Send one output action as its own task (1: sent; 0: no such running device)."""
+        """Send one output action (1: sent; 0: no such running device). The action is
+        handed to the device's loop now — before the station goes on to draw the moment's
+        view, so the packet leaves in parallel — and a task of the station's loop waits
+        for it with the mapping's timeout."""
         run = self.devices.get(out.device)
         if run is None:
             self.limiter.log(f"{out.device}:absent", logging.WARNING,
                              "output to device %s is skipped: the device is not running",
                              out.device)
             return 0
-        task = asyncio.get_running_loop().create_task(self._send(run, out))
+        fut = self._start(run, out)
+        if fut is None:
+            return 0
+        task = asyncio.get_running_loop().create_task(self._finish(run, out, fut))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return 1
 
-    async def _send(self, run: _Running, out: OutputMap) -> None:
+    @staticmethod
+    def _start(run: _Running, out: OutputMap) -> concurrent.futures.Future[None] | None:
+        """``out``'s action, scheduled on the device's own loop (None: that loop is gone)."""
         coro: Coroutine[Any, Any, None] = run.driver.send(dict(out.do))
         try:
-            fut = asyncio.run_coroutine_threadsafe(coro, run.loop)
+            return asyncio.run_coroutine_threadsafe(coro, run.loop)
         except RuntimeError:  # the device's loop is closed
             coro.close()
-            return
+            return None
+
+    async def _send(self, run: _Running, out: OutputMap) -> None:
+        fut = self._start(run, out)
+        if fut is not None:
+            await self._finish(run, out, fut)
+
+    async def _finish(self, run: _Running, out: OutputMap,
+                      fut: concurrent.futures.Future[None]) -> None:
         try:
             await asyncio.wait_for(asyncio.wrap_future(fut), out.timeout)
             run.state.sent += 1
@@ -509,7 +550,7 @@ class DriverHost:
         if run is None:
             known = ", ".join(sorted(self.devices)) or "none"
             raise ShowfloorError(f"this station runs no device '{device}' (it runs: {known})")
-        why = type(run.driver).check_action(do)
+        why = action_problem(type(run.driver), do, run.driver.config)
         if why is not None:
             raise ShowfloorError(f"device {device}: {why}")
         out = OutputMap(when="opening", device=device, do=dict(do), timeout=timeout)

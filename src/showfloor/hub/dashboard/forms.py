@@ -35,6 +35,10 @@ def command(kind: str, form: dict[str, str]) -> dict[str, Any]:
             raise ConfigError(f"'{lang[:30]}' is not a language code; use one such as "
                               "zh-CN, en or fr")
         return {"lang": lang}
+    if kind == "device":  # the station page's "Devices" form (devices.py)
+        from showfloor.hub.dashboard.devices import command_args
+
+        return command_args(form)
     if kind == "message":
         text = {code: form.get(f"text_{code}", "").strip() for code, _ in LANGUAGES}
         text = {k: v for k, v in text.items() if v}

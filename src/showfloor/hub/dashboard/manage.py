@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 from showfloor.errors import ConfigError
 from showfloor.hub import audit, auth, enrolment, users
 from showfloor.hub import db as t
-from showfloor.hub.dashboard import forms, queries, render
+from showfloor.hub.dashboard import devices, forms, queries, render
 from showfloor.hub.dashboard.security import Admin, Enroller, Form, Refusal, User, Viewer, hub
 
 
@@ -32,11 +32,12 @@ def codes_page(request: Request, user: User, *, status: int = 200,
 
 
 def hall_page(request: Request, user: User, hall_id: str, *, status: int = 200,
-              errors: dict[str, str] | None = None, values: dict[str, str] | None = None
-              ) -> HTMLResponse:
+              errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+              device_result: dict[str, Any] | None = None) -> HTMLResponse:
     state = hub(request)
     with state.db.read() as conn:
         hall = queries.hall(conn, hall_id)
+        hall_devices = devices.panel(conn, hall_id)  # "Send to devices" (devices.py)
     if hall is None:
         raise Refusal(404, "No such hall", f"There is no hall '{hall_id[:64]}'.")
     errors = errors or {}
@@ -50,7 +51,8 @@ def hall_page(request: Request, user: User, hall_id: str, *, status: int = 200,
     return render.page(request, user, "hall.html", status=status, hall=hall, values=shown,
                        errors=errors, saved="saved" in request.query_params, hours=hours,
                        hour_modes=forms.HALL_HOURS_MODES, periods=forms.periods(hours),
-                       closed_modes=forms.CLOSED_MODES)
+                       closed_modes=forms.CLOSED_MODES, device_result=device_result,
+                       **hall_devices)
 
 
 def users_page(request: Request, user: User, *, status: int = 200,

@@ -28,7 +28,8 @@ from showfloor.hub.settings import HubSettings
 
 #: which form on the station page a command's error belongs to
 FORM_OF = {"reload": "basic", "restart": "basic", "attract": "basic",
-           "attract_only": "attract_only", "language": "language", "message": "message"}
+           "attract_only": "attract_only", "language": "language", "message": "message",
+           "device": "device"}
 
 
 def legend(cfg: HubSettings) -> list[tuple[str, str]]:

@@ -66,7 +66,9 @@ const state = {
   paused: [],        // media the screen-off paused (played again when it is on)
   inputs: 0,         // inputs sent (tests)
 };
-const marks = {n: 0, pending: null, mine: new Set(), names: []};
+// `drawn`: every view put in the DOM, whoever caused it (a touch, a device, the station):
+// how many, and performance.now() when the last one was in (window.showfloor.drawn)
+const marks = {n: 0, pending: null, mine: new Set(), names: [], drawn: {count: 0, at: 0}};
 const meter = new FrameMeter();
 const keys = new Keys(document);
 const wedge = new Wedge({send: (input) => sendInput(input), view: () => state.view});
@@ -99,6 +101,8 @@ Object.defineProperty(window, "showfloor", {
     get inputs() { return state.inputs; },
     get keyed() { return wedge.mapped; },  // inputs from keyboard-wedge devices
     get lastView() { return state.view ? structuredClone(state.view) : null; },
+    // the last view in the DOM: {count, at (performance.now()), scene} (bench/drivers_latency.py)
+    get drawn() { return {...marks.drawn}; },
     get seq() { return conn.seqOut; },
     get received() { return conn.seqIn; },
     get connected() { return conn.open && state.welcome !== null; },
@@ -289,6 +293,7 @@ function drop(el) {
 
 /** The view is in the DOM: the `view-*` mark now, the rest around the next frame. */
 function drawn(view, mark, job) {
+  marks.drawn = {count: marks.drawn.count + 1, at: performance.now(), scene: view.scene ?? null};
   const mine = mark && marks.mine.has(mark);
   if (mine) perfMark(`view-${mark}`);
   requestAnimationFrame(() => {
