@@ -52,11 +52,12 @@ unit: setup browser postgres peers
 
 test: lint unit
 
-bench: setup browser postgres
+bench: setup browser postgres peers
 	$(BIN)/python bench/engine_steps.py
 	$(BIN)/python bench/check_large.py
 	$(BIN)/python bench/simulate_rate.py
 	$(BIN)/python bench/station_latency.py
+	$(BIN)/python bench/drivers_latency.py
 	$(BIN)/python bench/station_startup.py
 	$(BIN)/python bench/station_memory.py
 	$(BIN)/python bench/hub_fleet.py
@@ -64,6 +65,8 @@ bench: setup browser postgres
 	$(BIN)/python bench/kiosk_soak.py --minutes 10
 	$(BIN)/python bench/rollout.py --stations 100
 	$(BIN)/python bench/rollout.py --stations 20 --backend postgresql --switches 0
+	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/region_year.py --halls 3 --replicate 100
 
 clean:
 	rm -rf $(VENV) $(RENDERER)/node_modules $(VALIDATOR)/node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

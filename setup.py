@@ -1,9 +1,10 @@
-"""The one build step pyproject.toml cannot say: refuse to build a wheel without three.js.
+"""The one build step pyproject.toml cannot say: refuse to build a wheel without npm files.
 
-Everything else is declared in pyproject.toml. The renderer's npm files (three.js) and the
-glTF validator's are package data copied from ``node_modules`` (``make setup`` runs
-``npm ci``); a wheel built before that would install, start, and then fail in the browser
-with a missing module. So a build without them stops here, with what to do.
+Everything else is declared in pyproject.toml. The renderer's npm files (three.js, and
+ECharts for the hub's reports) and the glTF validator's are package data copied from
+``node_modules`` (``make setup`` runs ``npm ci``); a wheel built before that would
+install, start, and then fail in the browser with a missing module. So a build without
+them stops here, with what to do.
 """
 
 from pathlib import Path
@@ -15,6 +16,9 @@ from setuptools.command.build_py import build_py
 REQUIRED = ("renderer/node_modules/three/build/three.module.js",
             "renderer/node_modules/three/build/three.core.js",
             "renderer/node_modules/three/examples/jsm/loaders/GLTFLoader.js",
+            "renderer/node_modules/echarts/dist/echarts.min.js",
+            "renderer/node_modules/echarts/i18n/langEN.js",
+            "renderer/node_modules/echarts/i18n/langZH.js",
             "content/validator/node_modules/gltf-validator/package.json")
 
 

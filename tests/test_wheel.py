@@ -36,7 +36,8 @@ from showfloor.station import unitfiles
 
 PKG = ROOT / "src" / "showfloor"
 #: npm folders the wheel takes files from (ignored by git; ``make setup`` installs them)
-NPM = (PKG / "renderer" / "node_modules" / "three", PKG / "content" / "validator" / "node_modules")
+NPM = (PKG / "renderer" / "node_modules" / "three", PKG / "renderer" / "node_modules" / "echarts",
+       PKG / "content" / "validator" / "node_modules")
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,9 @@ def test_the_wheel_runs_a_station_and_a_hub_without_node_or_a_checkout(
                    "showfloor/content/validator/node_modules/gltf-validator/package.json",
                    "showfloor/hub/dashboard/templates/base.html",
                    "showfloor/hub/dashboard/static/dashboard.js",
+                   "showfloor/hub/dashboard/static/reports.js",
+                   "showfloor/renderer/node_modules/echarts/dist/echarts.min.js",
+                   "showfloor/renderer/node_modules/echarts/i18n/langZH.js",
                    "showfloor/hub/migrations/env.py",
                    "showfloor/hub/migrations/versions/0001_the_fleet_store.py",
                    "showfloor/station/units/showfloor-station@.service"):
@@ -200,6 +204,10 @@ def test_the_wheel_runs_a_station_and_a_hub_without_node_or_a_checkout(
         finally:
             next(browser_gen, None)
         _wait_http(f"http://127.0.0.1:{hub_port}/healthz", hub)
+        # the Reports pages' charts: ECharts from the installed package
+        charts = _get(f"http://127.0.0.1:{hub_port}/dashboard/static/vendor/echarts/dist/"
+                      "echarts.min.js")
+        assert charts[0] == 200 and b"echarts" in charts[1][:4000]
     finally:
         for proc in (station, hub):
             proc.terminate()

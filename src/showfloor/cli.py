@@ -922,6 +922,102 @@ def hub_migrate(ctx: typer.Context, db: DbOption = None) -> None:
     out.print(f"{cfg.db}: schema is current")
 
 
+@hub_app.command("export")
+def hub_export(
+    ctx: typer.Context,
+    xapi: Annotated[Path | None, typer.Option(help="Write the visits as xAPI 1.0.3 "
+                                              "statements, one JSON line each, to this "
+                                              "file.")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write every report table as "
+                                             "CSV into this folder.")] = None,
+    parquet: Annotated[Path | None, typer.Option(help="Write every report table as "
+                                                 "Parquet into this folder.")] = None,
+    hall: Annotated[str | None, typer.Option(help="Only this hall's visits.")] = None,
+    exhibit: Annotated[str | None, typer.Option(help="Only this exhibit's visits.")] = None,
+    exhibit_version: Annotated[str | None, typer.Option(help="Only visits to this exhibit "
+                                                        "version.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="The first day, YYYY-MM-DD, "
+                                              "in each hall's time zone.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="The last day, YYYY-MM-DD "
+                                            "(included).")] = None,
+    min_cell: Annotated[int | None, typer.Option(help="k: hide table cells counting fewer "
+                                                 "visits (default: the hub's "
+                                                 "report_min_cell; at least 5).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export visits: xAPI statements, and every report table as CSV or Parquet."""
+    from showfloor.analytics import exports, metrics, privacy
+    from showfloor.analytics import xapi as statements
+    from showfloor.hub import summaries
+
+    if xapi is None and csv is None and parquet is None:
+        raise ShowfloorError("say what to export: --xapi FILE, --csv FOLDER or --parquet "
+                             "FOLDER (any of them)")
+    f = metrics.Filter(hall=hall, exhibit=exhibit, version=exhibit_version,
+                       start=exports.parse_day(start, "--from") if start else None,
+                       end=exports.parse_day(end, "--to") if end else None)
+    cfg, database = _hub_db(_parent_db(ctx, db))
+    try:
+        k = privacy.check_k(min_cell if min_cell is not None else cfg.report_min_cell)
+        summaries.summarise_all(database)  # the visits up to now, as the hub keeps them
+        with database.read() as conn:
+            metrics.check(conn, f)
+            to = {fmt: folder for fmt, folder in (("csv", csv), ("parquet", parquet))
+                  if folder is not None}
+            if to:
+                made = exports.export(conn, f, k, to)
+                for fmt, folder in to.items():
+                    m = made[fmt]
+                    n = m["visits"]
+                    visits = f"< {n['below']}" if isinstance(n, dict) else str(n)
+                    out.print(f"wrote {len(m['tables'])} tables ({fmt}, {visits} visits), "
+                              f"manifest.json and README.txt to {folder}", markup=False)
+            if xapi is not None:
+                home = statements.home_page(cfg.public_url)
+                with xapi.open("w", encoding="utf-8", newline="\n") as fh:
+                    n = statements.write_jsonl(conn, f, home, fh)
+                out.print(f"wrote {n} xAPI statements to {xapi}", markup=False)
+    except OSError as e:
+        raise ShowfloorError(f"cannot write the export: {e.strerror} ({e.filename})") from e
+    finally:
+        database.dispose()
+
+
+@hub_app.command("report")
+def hub_report(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option(help="The month, YYYY-MM (e.g. 2026-11), in each "
+                                       "hall's own days.")],
+    pdf: Annotated[Path, typer.Option(help="Write the monthly report here, as an A4 PDF.")],
+    hall: Annotated[str | None, typer.Option(help="One hall's id (default: the region, "
+                                             "every hall, with a table per hall).")] = None,
+    db: DbOption = None,
+    browser: Annotated[str | None, typer.Option(help="The Chromium to print with "
+                                                "(default: /usr/bin/chromium, else "
+                                                "chromium on PATH).")] = None,
+) -> None:
+    """Print the monthly report (the dashboard's /reports/monthly page) to a PDF."""
+    import time
+
+    from showfloor.hub.dashboard import monthly_pdf
+
+    began = time.perf_counter()
+    cfg, database = _hub_db(_parent_db(ctx, db))
+    try:
+        html = monthly_pdf.monthly_html(database, cfg, month, hall)  # ReportError: exit 2
+        try:
+            pages = monthly_pdf.print_pdf(html, pdf, browser=browser)
+        except monthly_pdf.PrintError as e:
+            err.print("[red]error:[/red] ", end="")
+            err.print(str(e), markup=False)
+            raise typer.Exit(EXIT_PROBLEMS) from None
+    finally:
+        database.dispose()
+    out.print(f"wrote {pdf}: {pages} page{'s' if pages != 1 else ''}, "
+              f"{pdf.stat().st_size // 1024} KiB, in {time.perf_counter() - began:.1f} s",
+              markup=False)
+
+
 def run() -> None:
     """Entry point: run the app, turning every failure into one plain sentence."""
     try:

@@ -313,8 +313,12 @@ def test_model_and_panorama_scenes_look_as_designed(browser: Browser, tmp_path: 
                            data=tmp_path / f"d-{scene}")
         try:
             page = open_surface(browser, st.port, viewport=SMALL)
-            page.mouse.click(900, 60)  # a touch on an empty corner of the attract screen
-            wait_for(page, scene=scene)
+            # a touch on an empty corner of the attract screen, once that screen is drawn
+            # (straight after connecting the touch can land on nothing)
+            wait_for(page, phase="attract", timeout=15000)
+            page.wait_for_selector("section.attract", state="visible", timeout=15000)
+            page.mouse.click(900, 60)
+            wait_for(page, scene=scene, timeout=15000)
             _still(page)
             assert facts(page)["type"] == view(page)["type"]
             path = tmp_path / f"{scene}.png"

@@ -2,10 +2,13 @@
 
 Every metric takes a connection to the hub's database and a :class:`Filter` (hall,
 station, exhibit, exhibit version, a range of days in each hall's own time zone) and
-reads ``session_summaries`` / ``session_answers`` (kept by ``hub/summaries.py``). The
-arithmetic is in small pure functions (:func:`median`, :func:`survival`,
-:func:`hake_gain`, :func:`bootstrap_gain`, :func:`discrimination`, …) so the
-definitions can be tested by hand.
+reads the report rollups (``hub/rollups.py``: the visit summaries summed per hall,
+exhibit version and day or month, kept by ``hub/summaries.py``); a filter on one
+station sums that station's ``session_summaries`` / ``session_answers`` the same way.
+The arithmetic is in small pure functions (:func:`median_of_counts`,
+:func:`hake_gain`, :func:`bootstrap_counts`, :func:`discrimination_counts`, …; the
+per-visit definitions :func:`bootstrap_gain` and :func:`discrimination` beside them)
+so the definitions can be tested by hand.
 
 Learning and per-question results are grouped by exhibit **version**: a quiz that
 changed between versions is never mixed. A scene type adds its own part of a report
@@ -19,14 +22,26 @@ import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Integer, and_, cast, false, func, or_, select
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+)
 
 from showfloor import hours
 from showfloor.errors import ConfigError, ShowfloorError
 from showfloor.hub import db as t
+from showfloor.hub import rollups
 
 #: seconds at which the survival curve is read
 SURVIVAL_STEPS = (0, 15, 30, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1200, 1800)
@@ -150,15 +165,17 @@ def discrimination(takers: Sequence[tuple[str, float, bool]]) -> float | None:
 
 def open_hours_between(opening: Mapping[str, str], first: dt.date, last: dt.date) -> float:
     """Hours open from day ``first`` to ``last`` inclusive (a range counts on its start day)."""
+    if last < first:
+        return 0.0
+    days = (last - first).days + 1
+    if not opening:
+        return 24.0 * days
     week = hours.parse(opening)
-    total = 0.0
-    day = first
-    while day <= last:
-        if not opening:
-            total += 24.0
-        else:
-            total += sum(b - a for a, b in week.get(day.weekday(), [])) / 60
-        day += dt.timedelta(days=1)
+    per_day = [sum(b - a for a, b in week.get(wd, [])) / 60 for wd in range(7)]
+    # whole weeks, then the days left over from the first day's weekday on
+    total = sum(per_day) * (days // 7)
+    for i in range(days % 7):
+        total += per_day[(first.weekday() + i) % 7]
     return total
 
 
@@ -240,46 +257,183 @@ def where(conn: Connection, f: Filter, table: Any) -> list[ColumnElement[bool]]:
     return conds
 
 
+# -- where the numbers come from ---------------------------------------------------------
+
+def periods(f: Filter, table: Table, *, region: bool = False) -> ColumnElement[bool]:
+    """The rows of a rollup (hub/rollups.py) that make up the filter's days: whole
+    months' rows (``region``: those summed over every hall) and the days at the two
+    ends of the range.
+    """
+    g, day = table.c.grain, table.c.day
+    month = and_(g == "m", (table.c.hall_id == rollups.REGION) if region
+                 else (table.c.hall_id != rollups.REGION))
+    lo, hi = f.start, f.end
+    if lo is None and hi is None:
+        return month
+    # the whole months inside the range: [m0, m1)
+    m0 = None if lo is None else lo if lo.day == 1 else _next_month(lo)
+    after = None if hi is None else hi + dt.timedelta(days=1)
+    m1 = None if after is None else after if after.day == 1 else after.replace(day=1)
+    if m0 is not None and m1 is not None and m0 >= m1:  # no whole month: days only
+        return and_(g == "d", *_between(day, lo, hi))
+    parts = [and_(month, *_between(day, m0, None if m1 is None else
+                                   m1 - dt.timedelta(days=1)))]
+    if lo is not None and m0 is not None and lo < m0:
+        parts.append(and_(g == "d", day >= lo, day < m0))
+    if hi is not None and m1 is not None and m1 <= hi:
+        parts.append(and_(g == "d", day >= m1, day <= hi))
+    return or_(*parts)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _between(col: Any, lo: dt.date | None, hi: dt.date | None) -> list[ColumnElement[bool]]:
+    out = []
+    if lo is not None:
+        out.append(col >= lo)
+    if hi is not None:
+        out.append(col <= hi)
+    return out
+
+
+def _sums(conn: Connection, f: Filter, name: str, by: Sequence[str]
+          ) -> list[tuple[Any, ...]]:
+    """Rows of (*by, *sums, *least) of one rollup (hub/rollups.py) for the filter.
+
+    A filter on one station reads that station's visit summaries instead (the rollups
+    sum whole halls) and sums them the same way.
+    """
+    r = rollups.ROLLUPS[name]
+    if f.station is not None:
+        return _station_sums(conn, f, name, by)
+    check(conn, f)
+    c = r.table.c
+    # a region (no hall) reads the month rows summed over every hall, unless split by hall
+    conds = [periods(f, r.table, region=f.hall is None and "hall_id" not in by)]
+    if f.hall is not None:
+        conds.append(c.hall_id == f.hall)
+    if f.exhibit is not None:
+        conds.append(c.exhibit == f.exhibit)
+    if f.version is not None:
+        conds.append(c.version == f.version)
+    q = (select(*[c[b] for b in by], *[func.coalesce(func.sum(c[x]), 0) for x in r.sums],
+                *[func.min(c[x]) for x in r.least]).where(*conds))
+    if by:
+        q = q.group_by(*[c[b] for b in by]).having(
+            or_(*[func.sum(c[x]) != 0 for x in r.sums]))
+    return [tuple(row) for row in conn.execute(q)]
+
+
+def _station_delta(conn: Connection, f: Filter) -> rollups.Delta:
+    """The filter's visits summed as the rollups sum them (straight from the summaries)."""
+    s, a = t.session_summaries, t.session_answers
+    zones = {hid: rollups.zone(h["timezone"]) for hid, h in check(conn, f).items()}
+    rows = [dict(r._mapping) for r in conn.execute(select(s).where(*where(conn, f, s)))]
+    answers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for ans in conn.execute(select(a).where(*where(conn, f, a))):
+        answers[ans.session].append(dict(ans._mapping))
+    delta = rollups.new_delta()
+    for row in rows:
+        rollups.add_visit(delta, row, answers.get(row["session"], []),
+                          zones.get(row["hall_id"], dt.UTC))
+    return delta
+
+
+#: while :func:`report` runs: a station filter's sums, read once for every metric
+_REPORT: ContextVar[dict[Filter, rollups.Delta] | None] = ContextVar("report", default=None)
+
+
+def _station_sums(conn: Connection, f: Filter, name: str, by: Sequence[str]
+                  ) -> list[tuple[Any, ...]]:
+    cache = _REPORT.get()
+    delta = cache.get(f) if cache is not None else None
+    if delta is None:
+        delta = _station_delta(conn, f)
+        if cache is not None:
+            cache[f] = delta
+    r = rollups.ROLLUPS[name]
+    n = len(r.sums)
+    idx = [r.columns.index(b) for b in by]
+    out: dict[tuple[Any, ...], list[int]] = {}
+    for key, values in delta[name].items():
+        k = tuple(key[i] for i in idx)
+        have = out.get(k)
+        if have is None:
+            out[k] = list(values)
+            continue
+        for i in range(n):
+            have[i] += values[i]
+        for i in range(n, len(values)):
+            have[i] = min(have[i], values[i])
+    return [(*k, *v) for k, v in out.items() if any(v[:n])]
+
+
 # -- the metrics ---------------------------------------------------------------------------
 
 def visits(conn: Connection, f: Filter) -> int:
     """Visits (sessions) started in the range."""
-    s = t.session_summaries
-    return int(conn.execute(select(func.count()).select_from(s).where(*where(conn, f, s)))
-               .scalar_one())
+    return sum(int(n) for (n, *_) in _sums(conn, f, "visits", ()))
+
+
+def visits_by(conn: Connection, f: Filter, by: str) -> dict[str, int]:
+    """Visits per hall, station, exhibit or version (``hall_id``, ``station_id``,
+    ``exhibit``, ``version``) for the filter: the parts of :func:`visits`.
+    """
+    if by not in ("hall_id", "station_id", "exhibit", "version"):
+        raise ReportError(f"visits can be split by hall_id, station_id, exhibit or "
+                          f"version, not '{by}'")
+    return {str(key): int(n) for key, n, *_ in _sums(conn, f, "visits", (by,))}
 
 
 def end_share(conn: Connection, f: Filter) -> dict[str, Any]:
     """Visits that reached an end: n, reached, share."""
-    s = t.session_summaries
-    n, reached = conn.execute(select(func.count(), func.sum(cast(s.c.reached_end, Integer)))
-                              .where(*where(conn, f, s))).one()
-    n, reached = int(n), int(reached or 0)
+    rows = _sums(conn, f, "visits", ())
+    n, reached = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
     return {"n": n, "reached": reached, "share": reached / n if n else None}
+
+
+def median_of_counts(counts: Iterable[tuple[float, int]]) -> float | None:
+    """:func:`median` of values given as (value, how many times)."""
+    xs = sorted((float(v), int(n)) for v, n in counts if n > 0)
+    total = sum(n for _, n in xs)
+    if not total:
+        return None
+
+    def at(i: int) -> float:  # the i-th value (0-based) in order
+        seen = 0
+        for v, n in xs:
+            seen += n
+            if i < seen:
+                return v
+        return xs[-1][0]
+
+    mid = total // 2
+    return at(mid) if total % 2 else (at(mid - 1) + at(mid)) / 2
 
 
 def dwell(conn: Connection, f: Filter, steps: Iterable[float] = SURVIVAL_STEPS
           ) -> dict[str, Any]:
-    """Dwell of the visits that ended: n, median (s) and the survival curve."""
-    s = t.session_summaries
-    ds = [float(d) for (d,) in conn.execute(select(s.c.dwell).where(*where(conn, f, s))
-                                            .where(s.c.dwell.is_not(None)))]
-    return {"n": len(ds), "median": median(ds), "survival": survival(ds, steps)}
+    """Dwell of the visits that ended (whole seconds, rounded up): n, median, survival."""
+    counts = [(int(sec), int(n)) for sec, n in _sums(conn, f, "dwell", ("seconds",))]
+    n = sum(k for _, k in counts)
+    curve = [(float(x), (sum(k for sec, k in counts if sec > x) / n) if n else 0.0)
+             for x in steps]
+    return {"n": n, "median": median_of_counts(counts), "survival": curve}
 
 
 def languages(conn: Connection, f: Filter) -> dict[str, int]:
     """Visits per language (the one each visit ended in); unknown as ''."""
-    s = t.session_summaries
-    return {lang or "": int(n) for lang, n in conn.execute(
-        select(s.c.lang, func.count()).where(*where(conn, f, s)).group_by(s.c.lang))}
+    return {str(lang): int(n) for lang, n in _sums(conn, f, "langs", ("lang",))}
 
 
 def heatmap(conn: Connection, f: Filter) -> list[list[int]]:
     """Visits per weekday × hour of the day, in each visit's hall's time zone."""
-    s = t.session_summaries
-    tz = {hid: str(h["timezone"]) for hid, h in _halls(conn).items()}
-    return heat((float(w), tz.get(h, "UTC")) for w, h in conn.execute(
-        select(s.c.started, s.c.hall_id).where(*where(conn, f, s))))
+    grid = [[0] * 24 for _ in range(7)]
+    for wd, h, n in _sums(conn, f, "hours", ("weekday", "hour")):
+        grid[int(wd)][int(h)] += int(n)
+    return grid
 
 
 def _stations(conn: Connection, f: Filter) -> list[dict[str, Any]]:
@@ -290,10 +444,8 @@ def _stations(conn: Connection, f: Filter) -> list[dict[str, Any]]:
     if f.station is not None:
         q = q.where(st.c.id == f.station)
     rows = [dict(r._mapping) for r in conn.execute(q)]
-    if f.exhibit is not None:  # the stations that ran it in the range
-        s = t.session_summaries
-        ran = {sid for (sid,) in conn.execute(select(s.c.station_id).distinct()
-                                              .where(*where(conn, f, s)))}
+    if f.exhibit is not None or f.version is not None:  # the stations that ran it
+        ran = {str(sid) for sid, *_ in _sums(conn, f, "visits", ("station_id",))}
         rows = [r for r in rows if r["id"] in ran]
     return rows
 
@@ -304,19 +456,27 @@ def open_hours(conn: Connection, f: Filter) -> float:
     Without a start or an end, the range runs from the first to the last visit.
     """
     halls = check(conn, f)
+    stations = _stations(conn, f)
+    spans: dict[str, tuple[dt.date, dt.date]] = {}
+    if f.start is None or f.end is None:  # each station's first and last day of visits
+        v = t.report_visits.c
+        q = (select(v.station_id, func.min(v.day), func.max(v.day)).where(v.grain == "d")
+             .group_by(v.station_id))
+        if f.hall is not None:
+            q = q.where(v.hall_id == f.hall)
+        if f.station is not None:
+            q = q.where(v.station_id == f.station)
+        spans = {str(sid): (lo, hi) for sid, lo, hi in conn.execute(q)}
     total = 0.0
-    for st in _stations(conn, f):
+    for st in stations:
         hall = halls.get(st["hall_id"], {})
         tz = _zone(str(hall.get("timezone") or "UTC"))
         first, last = f.start, f.end
         if first is None or last is None:
-            s = t.session_summaries
-            lo, hi = conn.execute(select(func.min(s.c.started), func.max(s.c.started))
-                                  .where(s.c.station_id == st["id"])).one()
-            if lo is None:
+            if st["id"] not in spans:
                 continue
-            first = first or dt.datetime.fromtimestamp(float(lo), tz).date()
-            last = last or dt.datetime.fromtimestamp(float(hi), tz).date()
+            lo, hi = spans[st["id"]]
+            first, last = first or _as_date(lo), last or _as_date(hi)
         enrolled = dt.datetime.fromtimestamp(float(st["enrolled"]), tz).date()
         first = max(first, enrolled)
         if st["revoked"] is not None:
@@ -327,6 +487,10 @@ def open_hours(conn: Connection, f: Filter) -> float:
     return total
 
 
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
 def per_open_hour(conn: Connection, f: Filter) -> dict[str, Any]:
     """Visits per open station-hour: visits, open hours, rate (None when never open)."""
     n, h = visits(conn, f), open_hours(conn, f)
@@ -335,135 +499,241 @@ def per_open_hour(conn: Connection, f: Filter) -> dict[str, Any]:
 
 def funnel(conn: Connection, f: Filter) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Per exhibit version: each scene's visits entering it and leaving there (no end)."""
-    s = t.session_summaries
-    entered: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    left: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    order: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-    for ex, ver, scenes, last, reached in conn.execute(
-            select(s.c.exhibit, s.c.version, s.c.scenes, s.c.last_scene, s.c.reached_end)
-            .where(*where(conn, f, s))):
-        key = (ex, ver)
-        for i, sc in enumerate(dict.fromkeys(scenes or [])):
-            entered[key][sc] += 1
-            order[key][sc] = min(order[key].get(sc, i), i)
-        if last is not None and not reached:
-            left[key][last] += 1
-    return {key: [{"scene": sc, "entered": n, "left": left[key][sc]}
-                  for sc, n in sorted(cnt.items(), key=lambda x: (-x[1], order[key][x[0]]))]
-            for key, cnt in entered.items()}
+    out: dict[tuple[str, str], list[tuple[int, int, int, str]]] = defaultdict(list)
+    for ex, ver, scene, entered, leaving, pos in _sums(conn, f, "scenes",
+                                                       ("exhibit", "version", "scene")):
+        out[(str(ex), str(ver))].append((-int(entered), int(pos), int(leaving), str(scene)))
+    return {key: [{"scene": sc, "entered": -neg, "left": left}
+                  for neg, _pos, left, sc in sorted(rows, key=lambda x: (x[0], x[1]))
+                  if neg < 0]
+            for key, rows in out.items()}
+
+
+def discrimination_counts(cells: Iterable[tuple[float, bool, int]]) -> float | None:
+    """D from (quiz total, answered right, takers) counts, as :func:`discrimination`.
+
+    The upper and lower groups take whole totals from the top and the bottom; where a
+    group's edge falls inside a tie, it takes its share of the tied takers' right
+    answers (the expected value over every order of the tie).
+    """
+    by_total: dict[float, list[int]] = defaultdict(lambda: [0, 0])
+    for total, right, n in cells:
+        by_total[float(total)][0 if right else 1] += int(n)
+    n_all = sum(r + w for r, w in by_total.values())
+    if n_all < 2:
+        return None
+    k = min(group_size(n_all), n_all // 2)
+
+    def group(order: list[float]) -> float:
+        need, got = k, 0.0
+        for total in order:
+            r, w = by_total[total]
+            take = min(need, r + w)
+            got += take * r / (r + w) if r + w else 0.0
+            need -= take
+            if not need:
+                break
+        return got
+
+    totals = sorted(by_total)
+    return group(totals[::-1]) / k - group(totals) / k
 
 
 def questions(conn: Connection, f: Filter) -> list[dict[str, Any]]:
     """Per question of each exhibit version: takers, share correct, wrong answers, D."""
-    a, s = t.session_answers, t.session_summaries
-    totals: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-    for sid, sess, quizzes in conn.execute(select(s.c.station_id, s.c.session, s.c.quizzes)
-                                           .where(*where(conn, f, s))):
-        for scene, q in (quizzes or {}).items():
-            if q.get("score") is not None:
-                totals[(sid, sess)][scene] = float(q["score"])
-    stats: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    for r in conn.execute(select(a.c.station_id, a.c.session, a.c.exhibit, a.c.version,
-                                 a.c.scene, a.c.question, a.c.choices, a.c.correct)
-                          .where(*where(conn, f, a))):
-        key = (r.exhibit, r.version, r.scene, r.question)
-        q = stats.get(key)
+    key_cols = ("exhibit", "version", "scene", "question")
+    stats: dict[tuple[str, ...], dict[str, Any]] = {}
+    for *key, choices, correct, n in _sums(conn, f, "answers", (*key_cols, "choices",
+                                                                 "correct")):
+        k = tuple(str(x) for x in key)
+        q = stats.get(k)
         if q is None:
-            q = stats[key] = {"n": 0, "correct": 0, "wrong": Counter(), "takers": []}
-        q["n"] += 1
-        q["correct"] += bool(r.correct)
-        if not r.correct:
-            q["wrong"][tuple(r.choices or ())] += 1
-        total = totals.get((r.station_id, r.session), {}).get(r.scene)
-        if total is not None:
-            q["takers"].append((f"{r.station_id}/{r.session}", total, bool(r.correct)))
+            q = stats[k] = {"n": 0, "correct": 0, "wrong": Counter(), "items": []}
+        q["n"] += int(n)
+        if correct:
+            q["correct"] += int(n)
+        else:
+            q["wrong"][tuple(orjson.loads(choices))] += int(n)
+    for *key, total, correct, n in _sums(conn, f, "items", (*key_cols, "total", "correct")):
+        k = tuple(str(x) for x in key)
+        if k in stats and int(total) >= 0:
+            stats[k]["items"].append((int(total), bool(correct), int(n)))
     out = []
     for (ex, ver, scene, question), q in sorted(stats.items()):
         out.append({"exhibit": ex, "version": ver, "scene": scene, "question": question,
                     "n": q["n"], "correct": q["correct"], "share": q["correct"] / q["n"],
                     "wrong": [(list(c), k) for c, k in
                               sorted(q["wrong"].items(), key=lambda x: (-x[1], x[0]))[:3]],
-                    "discrimination": discrimination(q["takers"]),
-                    "discrimination_n": len(q["takers"])})
+                    "discrimination": discrimination_counts(q["items"]),
+                    "discrimination_n": sum(n for *_, n in q["items"])})
     return out
+
+
+def bootstrap_counts(cells: Sequence[tuple[float, float, int]], maximum: float, *,
+                     resamples: int = RESAMPLES, seed: int = SEED
+                     ) -> tuple[float, float] | None:
+    """:func:`bootstrap_gain` from (pre, post, visits) counts: the same resampling of
+    visits with replacement, drawn as one multinomial over the distinct pairs (so it
+    costs the same for a thousand visits as for a million). None under 2 pairs.
+    """
+    cells = sorted(c for c in cells if c[2] > 0)  # the same draws whatever the order
+    n = sum(int(k) for *_, k in cells)
+    if n < 2:
+        return None
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    counts = np.array([k for *_, k in cells], dtype=np.float64)
+    draws = rng.multinomial(n, counts / counts.sum(), size=resamples)
+    pre = draws @ np.array([p for p, _, _ in cells], dtype=np.float64) / n
+    post = draws @ np.array([q for _, q, _ in cells], dtype=np.float64) / n
+    room = maximum - pre
+    ok = room > 0
+    if not ok.any():
+        return None
+    gains = np.sort((post[ok] - pre[ok]) / room[ok])
+    lo, hi = np.percentile(gains, [2.5, 97.5])
+    return float(lo), float(hi)
 
 
 def gain(conn: Connection, f: Filter, *, resamples: int = RESAMPLES, seed: int = SEED
          ) -> list[dict[str, Any]]:
     """Per exhibit version and measure: ⟨g⟩, its bootstrap 95 % interval, n, share of both."""
-    s = t.session_summaries
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     n_visits: Counter[tuple[str, str]] = Counter()
-    for ex, ver, measure, pre, post, mx in conn.execute(
-            select(s.c.exhibit, s.c.version, s.c.measure, s.c.pre_score, s.c.post_score,
-                   s.c.measure_max).where(*where(conn, f, s))):
-        n_visits[(ex, ver)] += 1
-        if measure is None:
-            continue
-        g = groups.setdefault((ex, ver, measure), {"pairs": [], "pre": 0, "post": 0,
-                                                    "max": mx})
-        g["pre"] += pre is not None
-        g["post"] += post is not None
-        if pre is not None and post is not None:
-            g["pairs"].append((float(pre), float(post)))
+    for ex, ver, n, *_ in _sums(conn, f, "visits", ("exhibit", "version")):
+        n_visits[(str(ex), str(ver))] += int(n)
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for ex, ver, measure, mx, pre, post, n in _sums(
+            conn, f, "pairs", ("exhibit", "version", "measure", "maximum", "pre", "post")):
+        g = groups.setdefault((str(ex), str(ver), str(measure)),
+                              {"cells": [], "pre": 0, "post": 0, "max": 0})
+        pre, post, n = int(pre), int(post), int(n)
+        g["max"] = max(g["max"], int(mx))
+        g["pre"] += n if pre >= 0 else 0
+        g["post"] += n if post >= 0 else 0
+        if pre >= 0 and post >= 0:
+            g["cells"].append((float(pre), float(post), n))
     out = []
     for (ex, ver, measure), g in sorted(groups.items()):
-        pairs, mx = g["pairs"], float(g["max"] or 0)
+        cells, mx = g["cells"], float(g["max"])
+        pairs = sum(k for *_, k in cells)
         visits_n = n_visits[(ex, ver)]
+        mean_pre = sum(p * k for p, _, k in cells) / pairs if pairs else 0.0
+        mean_post = sum(q * k for _, q, k in cells) / pairs if pairs else 0.0
         out.append({"exhibit": ex, "version": ver, "measure": measure, "max": mx,
-                    "n": len(pairs), "took_pre": g["pre"], "took_post": g["post"],
-                    "visits": visits_n, "share_both": len(pairs) / visits_n,
-                    "gain": hake_gain(pairs, mx),
-                    "interval": bootstrap_gain(pairs, mx, resamples=resamples, seed=seed)})
+                    "n": pairs, "took_pre": g["pre"], "took_post": g["post"],
+                    "visits": visits_n, "share_both": pairs / visits_n if visits_n else 0.0,
+                    "gain": ((mean_post - mean_pre) / (mx - mean_pre)
+                             if pairs and mx - mean_pre > 0 else None),
+                    "interval": bootstrap_counts(cells, mx, resamples=resamples, seed=seed)})
     return out
 
 
 def attraction(conn: Connection, f: Filter) -> float | None:
-    """Visits started ÷ people passing the station (a presence sensor's count).
-
-    No station reports passers-by yet (there is no presence event), so: None.
+    """Visits started ÷ people passing, at the stations and on the days a presence
+    sensor counted passers-by (``passer_by``); None where none did.
     """
-    del conn, f
-    return None
+    check(conn, f)
+    p, v = t.report_presence.c, t.report_visits.c
+    conds: list[ColumnElement[bool]] = []
+    if f.hall is not None:
+        conds.append(p.hall_id == f.hall)
+    if f.station is not None:
+        conds.append(p.station_id == f.station)
+    conds += _between(p.day, f.start, f.end)
+    ran = [v.grain == "d", v.station_id == p.station_id, v.day == p.day]
+    if f.exhibit is not None:
+        ran.append(v.exhibit == f.exhibit)
+    if f.version is not None:
+        ran.append(v.version == f.version)
+    counted = select(func.sum(p.passers)).where(*conds)
+    if f.exhibit is not None or f.version is not None:  # the days it ran that exhibit
+        counted = counted.where(select(v.station_id).where(*ran).exists())
+    passers = conn.execute(counted).scalar()
+    if not passers:
+        return None
+    started = conn.execute(select(func.sum(v.visits)).select_from(
+        t.report_visits.join(t.report_presence, and_(*ran[1:])))
+        .where(v.grain == "d", *ran[3:], *conds)).scalar()
+    return int(started or 0) / int(passers)
 
 
-def _hour_of(conn: Connection) -> Any:
-    w = t.events.c.wall / 3600
-    return func.floor(w) if conn.dialect.name == "postgresql" else cast(w, Integer)
+def open_utc_hours(opening: Mapping[str, str], tz: str, first: dt.date, last: dt.date
+                   ) -> set[int] | None:
+    """The UTC hours (wall // 3600) from day ``first`` to ``last`` whose middle falls in
+    the opening hours (as :func:`showfloor.hours.is_open` says); None: always open.
+    """
+    if not opening:
+        return None
+    try:
+        week = hours.parse(opening)
+    except ConfigError:
+        return None
+    zone = _zone(tz)
+    out: set[int] = set()
+    day = first - dt.timedelta(days=1)  # yesterday's hours may run past midnight
+    while day <= last:
+        midnight = dt.datetime.combine(day, dt.time(), zone)
+        for a, b in week.get(day.weekday(), []):
+            lo = (midnight + dt.timedelta(minutes=a)).timestamp()
+            hi = (midnight + dt.timedelta(minutes=b)).timestamp()
+            out.update(range(math.ceil((lo - 1800) / 3600), math.ceil((hi - 1800) / 3600)))
+        day += dt.timedelta(days=1)
+    return out
 
 
 def unused_hours(conn: Connection, f: Filter) -> dict[str, dict[str, int]]:
     """Per station: open hours alive (it reported frame metrics), and those with no visit.
 
     Hours are whole UTC hours; one counts as open when the station is open at its middle.
+    Alive hours come from ``station_hours`` (kept beyond the raw events' retention).
     """
     halls = check(conn, f)
     if f.start is None or f.end is None:
         raise ReportError("alive-but-unused hours need a start and an end date")
-    out: dict[str, dict[str, int]] = {}
-    ev, s = t.events.c, t.session_summaries
-    for st in _stations(conn, f):
-        hall = halls.get(st["hall_id"], {})
-        lo, hi = _day_bounds(str(hall.get("timezone") or "UTC"), f.start, f.end)
+    s, sh = t.session_summaries.c, t.station_hours.c
+    stations = _stations(conn, f)
+    bounds: dict[str, tuple[float, float]] = {}
+    for st in stations:
+        tz = str(halls.get(st["hall_id"], {}).get("timezone") or "UTC")
+        lo, hi = _day_bounds(tz, f.start, f.end)
         assert lo is not None
         assert hi is not None
-        hour = _hour_of(conn)
-        alive = {int(h) for (h,) in conn.execute(
-            select(hour).where(ev.kind == "surface_metrics").where(ev.station_id == st["id"])
-            .where(ev.wall >= lo).where(ev.wall < hi).group_by(hour))}
-        used = {int(w // 3600) for (w,) in conn.execute(
-            select(s.c.started).where(s.c.station_id == st["id"])
-            .where(s.c.started >= lo).where(s.c.started < hi))}
-        alive_open = {h for h in alive if _open_at(hall, st, h * 3600 + 1800)}
+        bounds[st["id"]] = (lo, hi)
+    alive: dict[str, set[int]] = defaultdict(set)
+    used: dict[str, set[int]] = defaultdict(set)
+    ids = [st["id"] for st in stations]
+    lo_all = min((b[0] for b in bounds.values()), default=0.0)
+    hi_all = max((b[1] for b in bounds.values()), default=0.0)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for sid, h in conn.execute(select(sh.station_id, sh.hour)
+                                   .where(sh.station_id.in_(chunk))
+                                   .where(sh.hour >= math.floor(lo_all / 3600))
+                                   .where(sh.hour * 3600 < hi_all)):
+            lo, hi = bounds[sid]
+            if math.floor(lo / 3600) <= h and h * 3600 < hi:
+                alive[sid].add(int(h))
+        for sid, w in conn.execute(select(s.station_id, s.started)
+                                   .where(s.station_id.in_(chunk))
+                                   .where(s.started >= lo_all).where(s.started < hi_all)):
+            lo, hi = bounds[sid]
+            if lo <= w < hi:
+                used[sid].add(int(w // 3600))
+    opened: dict[tuple[str, str], set[int] | None] = {}
+    out: dict[str, dict[str, int]] = {}
+    for st in stations:
+        hall = halls.get(st["hall_id"], {})
+        hrs = st["opening_hours"] or hall.get("opening_hours") or {}
+        tz = str(hall.get("timezone") or "UTC")
+        key = (orjson.dumps(hrs, option=orjson.OPT_SORT_KEYS).decode(), tz)
+        if key not in opened:
+            opened[key] = open_utc_hours(hrs, tz, f.start, f.end)
+        open_set = opened[key]
+        alive_open = alive[st["id"]] if open_set is None else alive[st["id"]] & open_set
         out[st["id"]] = {"alive_open": len(alive_open),
-                         "unused": len(alive_open - used)}
+                         "unused": len(alive_open - used[st["id"]])}
     return out
-
-
-def _open_at(hall: Mapping[str, Any], st: Mapping[str, Any], at: float) -> bool:
-    from showfloor.hub.status import is_open
-
-    return is_open(dict(hall), dict(st), at)
 
 
 # -- sections a scene type contributes -----------------------------------------------------
@@ -481,15 +751,19 @@ def register(scene_type: str, section: Section) -> None:
 
 def report(conn: Connection, f: Filter) -> dict[str, Any]:
     """Every metric for this filter, with each registered scene type's section."""
-    return {
-        "visits": visits(conn, f),
-        "per_open_hour": per_open_hour(conn, f),
-        "end": end_share(conn, f),
-        "dwell": dwell(conn, f),
-        "funnel": funnel(conn, f),
-        "gain": gain(conn, f),
-        "languages": languages(conn, f),
-        "heatmap": heatmap(conn, f),
-        "attraction": attraction(conn, f),
-        "sections": {name: fn(conn, f) for name, fn in SECTIONS.items()},
-    }
+    token = _REPORT.set({})
+    try:
+        return {
+            "visits": visits(conn, f),
+            "per_open_hour": per_open_hour(conn, f),
+            "end": end_share(conn, f),
+            "dwell": dwell(conn, f),
+            "funnel": funnel(conn, f),
+            "gain": gain(conn, f),
+            "languages": languages(conn, f),
+            "heatmap": heatmap(conn, f),
+            "attraction": attraction(conn, f),
+            "sections": {name: fn(conn, f) for name, fn in SECTIONS.items()},
+        }
+    finally:
+        _REPORT.reset(token)

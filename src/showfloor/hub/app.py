@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from showfloor import __version__, fleet
-from showfloor.hub import api, bundle_api, bundles, rollouts, summaries
+from showfloor.hub import api, bundle_api, bundles, retention, rollouts, summaries
 from showfloor.hub import db as t
 from showfloor.hub.settings import HubSettings
 from showfloor.hub.state import HubState
@@ -94,8 +94,10 @@ def create_app(settings: HubSettings | None = None, *, migrate: bool = True) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.start()
         try:
-            # every hub process advances rollouts and summarises visits
-            async with rollouts.running(state), summaries.running(state):
+            # every hub process advances rollouts, summarises visits and (one a day)
+            # purges old events
+            async with rollouts.running(state), summaries.running(state), \
+                    retention.running(state):
                 yield
         finally:
             await state.stop()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Date,
     Double,
     Engine,
     ForeignKey,
@@ -297,6 +298,93 @@ summary_marks = Table(
     Column("key", String(32), primary_key=True),
     Column("watermark", Double, nullable=False),
     Column("updated", Double, nullable=False),
+)
+
+# -- report rollups: sums of the visit summaries per hall, exhibit version and local day
+# ("d") or month ("m", keyed by its first day), kept by hub/summaries.py beside them
+# (docs/hub.md "Reports at scale"); what analytics/metrics.py reads
+
+
+def _rollup(name: str, *columns: Column[Any]) -> Table:
+    return Table(
+        name, metadata,
+        Column("grain", String(1), primary_key=True),  # d: a day; m: a month
+        Column("day", Date, primary_key=True),  # the day, or the month's first day
+        Column("hall_id", String(64), primary_key=True),
+        Column("exhibit", String(64), primary_key=True),
+        Column("version", String(64), primary_key=True),
+        *columns,
+    )
+
+
+report_visits = _rollup(
+    "report_visits",
+    Column("station_id", String(64), primary_key=True),
+    Column("visits", Integer, nullable=False),
+    Column("reached", Integer, nullable=False),  # reached an end
+    Column("ended", Integer, nullable=False),  # have a dwell
+    Column("events", Integer, nullable=False),
+)
+report_hours = _rollup(
+    "report_hours",
+    Column("weekday", Integer, primary_key=True, autoincrement=False),  # 0: Monday
+    Column("hour", Integer, primary_key=True, autoincrement=False),
+    Column("visits", Integer, nullable=False),
+)
+report_dwell = _rollup(
+    "report_dwell",
+    Column("seconds", Integer, primary_key=True, autoincrement=False),  # dwell, rounded up
+    Column("visits", Integer, nullable=False),
+)
+report_langs = _rollup(
+    "report_langs",
+    Column("lang", String(16), primary_key=True),  # "" unknown
+    Column("visits", Integer, nullable=False),
+)
+report_scenes = _rollup(
+    "report_scenes",
+    Column("scene", String(128), primary_key=True),
+    Column("entered", Integer, nullable=False),
+    Column("leaving", Integer, nullable=False),  # left there without reaching an end
+    Column("position", Integer, nullable=False),  # the earliest place it was entered at
+)
+report_answers = _rollup(
+    "report_answers",
+    Column("scene", String(128), primary_key=True),
+    Column("question", String(128), primary_key=True),
+    Column("choices", String(512), primary_key=True),  # the sorted choice ids, as JSON
+    Column("correct", Boolean, primary_key=True),
+    Column("visits", Integer, nullable=False),
+)
+report_items = _rollup(  # the discrimination index: answers by their quiz's total
+    "report_items",
+    Column("scene", String(128), primary_key=True),
+    Column("question", String(128), primary_key=True),
+    Column("total", Integer, primary_key=True, autoincrement=False),  # -1: not completed
+    Column("correct", Boolean, primary_key=True),
+    Column("visits", Integer, nullable=False),
+)
+report_pairs = _rollup(  # learning gain: visits by pre and post score (-1: not taken)
+    "report_pairs",
+    Column("measure", String(64), primary_key=True),
+    Column("maximum", Integer, primary_key=True, autoincrement=False),
+    Column("pre", Integer, primary_key=True, autoincrement=False),
+    Column("post", Integer, primary_key=True, autoincrement=False),
+    Column("visits", Integer, nullable=False),
+)
+# people passing a station (``passer_by``) per local day; attraction
+report_presence = Table(
+    "report_presence", metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("hall_id", String(64), nullable=False),
+    Column("passers", Integer, nullable=False),
+)
+# the UTC hours (wall // 3600) in which a station reported frame times: alive
+station_hours = Table(
+    "station_hours", metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("hour", BigInteger, primary_key=True, autoincrement=False),
 )
 
 

@@ -24,7 +24,6 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -36,6 +35,7 @@ from showfloor.errors import ConfigError
 from showfloor.hub import audit
 from showfloor.hub import commands as cmds
 from showfloor.hub import db as t
+from showfloor.hub.state import in_background
 
 if TYPE_CHECKING:
     from showfloor.hub.state import HubState
@@ -363,16 +363,9 @@ async def loop(state: HubState) -> None:
         await asyncio.sleep(ADVANCE_SECONDS)
 
 
-@contextlib.asynccontextmanager
-async def running(state: HubState) -> AsyncIterator[asyncio.Task[None]]:
+def running(state: HubState) -> contextlib.AbstractAsyncContextManager[asyncio.Task[None]]:
     """The loop, for as long as the hub app lives (its lifespan)."""
-    task = asyncio.create_task(loop(state))
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return in_background(loop(state))
 
 
 # -- what stations report ---------------------------------------------------------------

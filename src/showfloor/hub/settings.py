@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from showfloor.analytics.privacy import DEFAULT_MIN_CELL, FLOOR
 from showfloor.errors import ConfigError
 
 
@@ -58,6 +59,26 @@ class HubSettings:
     secret: str = field(default="", metadata={
         "help": "signs dashboard sessions; empty: one is made and kept in the database "
                 "(so several hubs share it)"})
+    report_min_cell: int = field(default=DEFAULT_MIN_CELL, metadata={
+        "help": "reports hide every number counting fewer than this many visits (shown "
+                "as '< 10'), in pages, PDFs and exports; at least 5"})
+    retention_days: int = field(default=180, metadata={
+        "help": "raw events older than this many days are deleted once a day (visit "
+                "summaries and reports are kept); at least 1"})
+    public_url: str = field(default="", metadata={
+        "help": "the hub's address as people and other systems reach it, e.g. "
+                "https://hub.example.org; xAPI exports name their anonymous accounts and "
+                "activities under it. Empty: https://showfloor.invalid"})
+
+    def __post_init__(self) -> None:
+        if self.report_min_cell < FLOOR:
+            raise ConfigError(f"report_min_cell is {self.report_min_cell}, but reports may "
+                              f"not show numbers of fewer than {FLOOR} visits (minors' "
+                              f"privacy); use {FLOOR} or more (the default is "
+                              f"{DEFAULT_MIN_CELL})")
+        if self.retention_days < 1:
+            raise ConfigError(f"retention_days is {self.retention_days}; raw events must be "
+                              "kept at least 1 day (the default is 180)")
 
     @classmethod
     def from_env(cls, **given: Any) -> HubSettings:

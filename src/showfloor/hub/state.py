@@ -8,7 +8,9 @@ import gc
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -111,3 +113,15 @@ class HubState:
         log.info("full garbage collection: %d objects freed in %.0f ms", found,
                  (time.perf_counter() - t0) * 1000)
         return True
+
+
+@contextlib.asynccontextmanager
+async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[None]]:
+    """``work`` as a task for as long as the block lives (a hub app's lifespan), then cancelled."""
+    task = asyncio.create_task(work)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -21,21 +21,29 @@ database (``summary_marks``), so any hub process may run it:
 
 The exhibit and version of a visit come from the station's ``engine_started`` event
 of the same boot (the newest before the visit's first event).
+
+The same pass keeps the report rollups (``hub/rollups.py``): each visit summarised
+again takes its old summary's share out of the sums and puts its new one in, in the
+same transaction; and the station events it reads mark the hours a station was alive
+(``surface_metrics``) and count people passing (``passer_by``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
 from showfloor.hub import db as t
+from showfloor.hub import rollups
+from showfloor.hub.state import in_background
 
 if TYPE_CHECKING:
     from showfloor.hub.state import HubState
@@ -94,6 +102,7 @@ def summarise(conn: Connection, now: float, *, max_events: int = MAX_EVENTS) -> 
     lower = min(mark, last_pass - OVERLAP)
     rows = conn.execute(select(ev.station_id, ev.session, ev.wall, ev.kind, ev.boot)
                         .where(ev.received > lower).where(ev.received <= upper)).all()
+    rollups.station_events(conn, rows)  # alive hours, passers-by
     touched: dict[tuple[str, str], list[float]] = {}
     restarts: set[tuple[str, str]] = set()
     for sid, session, wall, kind, boot in rows:
@@ -120,7 +129,10 @@ def resummarise(conn: Connection, now: float,
     for (sid, session), walls in touched.items():
         by_station[sid][session] = walls
     halls = dict(conn.execute(select(t.stations.c.id, t.stations.c.hall_id)).all())
+    zones = rollups.hall_zones(conn)
     starts: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+    # the rollups lose each old summary's share and gain the new one's
+    delta = rollups.new_delta()
     done = 0
     for sid, sessions in by_station.items():
         names = list(sessions)
@@ -130,9 +142,11 @@ def resummarise(conn: Connection, now: float,
             # summary already covers, and its new events
             span: dict[str, tuple[float, float]] = {
                 n: (min(sessions[n]), max(sessions[n])) for n in chunk if sessions[n]}
-            for name, first, last in conn.execute(
-                    select(s.session, s.first_wall, s.last_wall).where(s.station_id == sid)
-                    .where(s.session.in_(chunk))):
+            old = {r.session: dict(r._mapping) for r in conn.execute(
+                select(t.session_summaries).where(s.station_id == sid)
+                .where(s.session.in_(chunk)))}
+            for name, o in old.items():
+                first, last = o["first_wall"], o["last_wall"]
                 a, b = span.get(name, (first, last))
                 span[name] = (min(a, first), max(b, last))
             found: dict[str, list[Any]] = defaultdict(list)
@@ -143,11 +157,8 @@ def resummarise(conn: Connection, now: float,
                                       .where(ev.wall >= lo).where(ev.wall <= hi)
                                       .where(ev.session.in_(group))):
                     found[r.session].append(r)
-            conn.execute(delete(t.session_answers).where(t.session_answers.c.station_id == sid)
-                         .where(t.session_answers.c.session.in_(chunk)))
-            conn.execute(delete(t.session_summaries).where(s.station_id == sid)
-                         .where(s.session.in_(chunk)))
             summaries, answers = [], []
+            changed = set(old) - set(found)  # summaries that go (their events are gone)
             for name, evs in found.items():
                 evs.sort(key=lambda r: (r.boot, r.seq))
                 exhibit, version = _exhibit(conn, sid, evs[0].boot, evs[0].seq, starts)
@@ -159,11 +170,37 @@ def resummarise(conn: Connection, now: float,
                              exhibit=exhibit, version=version, started=row["started"])
                 summaries.append(row)
                 answers += ans
+                before = old.get(name)
+                # a visit's events are only ever added (or purged all together), so the
+                # same count, hall and exhibit version is the same summary: the rollups
+                # keep it as it is (a pass reads the last OVERLAP seconds again)
+                if before is not None and (
+                        before["events"], before["hall_id"], before["exhibit"],
+                        before["version"]) == (row["events"], row["hall_id"], exhibit, version):
+                    continue
+                if before is not None:
+                    changed.add(name)
+                rollups.add_visit(delta, row, ans, zones.get(row["hall_id"], dt.UTC))
+            if changed:  # their old share comes out of the rollups
+                old_answers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                for r in conn.execute(select(t.session_answers)
+                                      .where(t.session_answers.c.station_id == sid)
+                                      .where(t.session_answers.c.session.in_(changed))):
+                    old_answers[r.session].append(dict(r._mapping))
+                for name in changed:
+                    o = old[name]
+                    rollups.add_visit(delta, o, old_answers[name],
+                                      zones.get(o["hall_id"], dt.UTC), -1)
+            conn.execute(delete(t.session_answers).where(t.session_answers.c.station_id == sid)
+                         .where(t.session_answers.c.session.in_(chunk)))
+            conn.execute(delete(t.session_summaries).where(s.station_id == sid)
+                         .where(s.session.in_(chunk)))
             if summaries:
                 conn.execute(insert(t.session_summaries), summaries)
             if answers:
                 conn.execute(insert(t.session_answers), answers)
             done += len(summaries)
+    rollups.apply(conn, delta)
     return done
 
 
@@ -284,13 +321,6 @@ async def loop(db: t.Database) -> None:
         await asyncio.sleep(SUMMARISE_SECONDS)
 
 
-@contextlib.asynccontextmanager
-async def running(state: HubState) -> AsyncIterator[asyncio.Task[None]]:
+def running(state: HubState) -> contextlib.AbstractAsyncContextManager[asyncio.Task[None]]:
     """The loop, for as long as the hub app lives (its lifespan)."""
-    task = asyncio.create_task(loop(state.db))
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return in_background(loop(state.db))

@@ -3,9 +3,11 @@
 Pages (not in the OpenAPI description): ``/login``, ``/logout``, ``/`` (halls →
 stations, live), ``/stations/{id}`` (and its raw ``/events``), ``/codes``,
 ``/halls/{id}``, ``/audit``, ``/users``, ``/rollouts`` (bundles and rollouts, see
-:mod:`.rollouts`). One JSON route, ``/dashboard/api/fleet``, feeds the halls page's
-live updates. Roles, sessions and CSRF: see :mod:`.security` and
-docs/dashboard.md.
+:mod:`.rollouts`), ``/reports`` and ``/reports/monthly`` (see :mod:`.reports`),
+``/reports/export/TABLE.csv|parquet`` (downloads, see :mod:`.exports`),
+``/stores`` (what the hub stores, see :mod:`.stores`). One JSON route,
+``/dashboard/api/fleet``, feeds the halls page's live updates. Roles, sessions and
+CSRF: see :mod:`.security` and docs/dashboard.md.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from showfloor.hub.dashboard import login, manage, render, rollouts, stations
+from showfloor.hub.dashboard import (
+    devices,
+    exports,
+    login,
+    manage,
+    render,
+    reports,
+    rollouts,
+    stations,
+    stores,
+)
 from showfloor.hub.dashboard.security import STATIC_URL, DashboardGuard, GoTo, Refusal
 from showfloor.hub.state import HubState
 
@@ -31,9 +43,14 @@ def mount(app: FastAPI, state: HubState) -> None:
     app.add_middleware(DashboardGuard, secret=state.secret)
     app.add_exception_handler(Refusal, render.refusal)
     app.add_exception_handler(GoTo, render.refusal)
+    reports.mount_vendor(app)  # under STATIC_URL, so before it
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="dashboard-static")
     app.include_router(login.router())
     app.include_router(stations.router())
     app.include_router(stations.api_router())
     app.include_router(manage.router())
+    app.include_router(devices.router())
     app.include_router(rollouts.router())
+    app.include_router(reports.router())
+    app.include_router(exports.router())
+    app.include_router(stores.router())
