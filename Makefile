@@ -67,6 +67,7 @@ bench: setup browser postgres peers
 	$(BIN)/python bench/rollout.py --stations 20 --backend postgresql --switches 0
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/region_year.py --halls 3 --replicate 100
+	$(BIN)/python bench/ask.py
 
 clean:
 	rm -rf $(VENV) $(RENDERER)/node_modules $(VALIDATOR)/node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -215,3 +215,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         f"{listing}\n")
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ask_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo's ask index, embedded once for the whole run into a temporary
+    $XDG_CACHE_HOME (never the user's ~/.cache): every demo station a test starts (its
+    environment inherits this) takes it from there instead of embedding its ~700
+    phrasings again beside the test. $SHOWFLOOR_TEST_CACHE names a cache kept between
+    runs instead."""
+    kept = os.environ.get("SHOWFLOOR_TEST_CACHE")
+    cache = Path(kept) if kept else tmp_path_factory.mktemp("xdg-cache")
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    from showfloor.ask.commands import build_index
+    from showfloor.content.lint import check
+
+    report = check(DEMO)
+    if report.exhibit is not None and report.exhibit.knowledge is not None:
+        build_index(DEMO, report.exhibit.knowledge, cache / "showfloor")
+    yield cache
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old

@@ -211,7 +211,8 @@ def test_the_fields_every_scene_has_are_documented() -> None:
 
 def test_every_field_of_exhibit_yaml_is_documented() -> None:
     real = list(field_paths(SCHEMA, DEFS, stop=frozenset({"scenes"})))
-    assert set(Exhibit.model_fields) <= set(real)
+    # 'knowledge' is read from knowledge/*.yaml, not written in exhibit.yaml (docs/ask.md)
+    assert set(Exhibit.model_fields) - {"knowledge"} <= set(real)
     documented = table_rows(section(format_md(), "## `exhibit.yaml`"), "field")
     missing = [p for p in real if p not in documented]
     assert not missing, missing_message("format.md", "these fields of exhibit.yaml",

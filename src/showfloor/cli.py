@@ -78,6 +78,9 @@ def check_cmd(
                                          "touch, projector, vr, hologram-pyramid, "
                                          "hologram-fan.")] = "touch",
     strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
+    index: Annotated[bool, typer.Option(help="Also build (or find) the ask terminal's search "
+                                        "index of the knowledge base in the user's cache "
+                                        "(≈ 15 ms a phrasing the first time).")] = False,
 ) -> None:
     """Load and lint an exhibit; report every problem as file:line:column."""
     from showfloor.content.lint import BUDGETS, as_json, check
@@ -109,6 +112,16 @@ def check_cmd(
                   f"{len(ex.languages)} languages, no problems")
     else:
         out.print(f"{n_err} error(s), {n_warn} warning(s)")
+    if index and ex is not None and not report.errors and \
+            getattr(ex, "knowledge", None) is not None:
+        from showfloor.ask.commands import prepare_index
+
+        # the ask terminal's index, cached by content hash for the station (docs/ask.md)
+        built, line = prepare_index(report.root, ex.knowledge)
+        if not built:
+            out.print("[red]error[/red]: ", end="")
+            failed = True
+        out.print(line, markup=False)
     raise typer.Exit(EXIT_PROBLEMS if failed else 0)
 
 
@@ -200,11 +213,14 @@ def replay_cmd(
 def schema_cmd(
     scenes: Annotated[bool, typer.Option(help="The schema of a scenes/*.yaml file instead.")
                       ] = False,
+    knowledge: Annotated[bool, typer.Option(
+        help="The schema of a knowledge/*.yaml file instead.")] = False,
 ) -> None:
     """Print the JSON Schema of exhibit.yaml (for editors' autocompletion)."""
-    from showfloor.content.schema import exhibit_schema, scene_list_schema
+    from showfloor.content.schema import exhibit_schema, knowledge_schema, scene_list_schema
 
-    schema = scene_list_schema() if scenes else exhibit_schema()
+    schema = knowledge_schema() if knowledge else \
+        scene_list_schema() if scenes else exhibit_schema()
     sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -1016,6 +1032,60 @@ def hub_report(
     out.print(f"wrote {pdf}: {pages} page{'s' if pages != 1 else ''}, "
               f"{pdf.stat().st_size // 1024} KiB, in {time.perf_counter() - began:.1f} s",
               markup=False)
+
+
+def _knowledge(path: Path) -> tuple[Path, Any]:
+    """A checked exhibit's root and knowledge base; refused when it has none."""
+    report = _load_ok(path)
+    knowledge = getattr(report.exhibit, "knowledge", None)
+    if knowledge is None or not knowledge.entries:
+        raise ShowfloorError(f"{path} has no knowledge base (knowledge/*.yaml with entries); "
+                             "see docs/ask.md")
+    return Path(report.root), knowledge
+
+
+@app.command("ask-eval")
+def ask_eval_cmd(
+    path: Annotated[Path, typer.Argument(help="The exhibit folder (with knowledge/).")],
+    set_: Annotated[Path, typer.Option("--set", help="The labelled questions (YAML: "
+                                       "questions: [{q, lang, expect}]).")],
+    calibrate: Annotated[bool, typer.Option(help="Recalibrate the refusal rule on the set "
+                                            "and write knowledge/_calibration.yaml.")] = False,
+) -> None:
+    """Measure the ask retriever on a labelled set: p@1, out-of-scope answered, safety/help
+    routed, per language and cross-language, latency; BM25, embeddings and hybrid.
+
+    Exit 0: the hybrid meets every goal (docs/ask.md); 1: a goal is missed; 2: the
+    exhibit or the set cannot be used."""
+    from showfloor.ask.commands import ask_eval
+    from showfloor.ask.evaluate import read_set
+
+    read_set(set_)  # a broken set is refused before the exhibit is loaded
+    root, knowledge = _knowledge(path)
+    ok = ask_eval(root, knowledge, set_, calibrate_it=calibrate, out=out)
+    raise typer.Exit(0 if ok else EXIT_PROBLEMS)
+
+
+ask_app = typer.Typer(help="The ask terminal's curator tools.", no_args_is_help=True,
+                      add_completion=False)
+app.add_typer(ask_app, name="ask")
+
+
+@ask_app.command("review")
+def ask_review_cmd(
+    data: Annotated[Path | None, typer.Option(help="The station's data folder (or its "
+                                              "ask.sqlite); default: as 'showfloor "
+                                              "station' picks it.")] = None,
+    station: Annotated[str, typer.Option(help="The station id, for the default data "
+                                         "folder.")] = "station",
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many groups.")] = 100,
+) -> None:
+    """The questions visitors asked that had no answer (kept only when the station's
+    profile says ask: {keep_unanswered: true}; scrubbed; 30 days), grouped."""
+    from showfloor.ask.commands import ask_review
+    from showfloor.station.server import data_dir
+
+    ask_review(data if data is not None else data_dir(station, None), out, limit)
 
 
 def run() -> None:

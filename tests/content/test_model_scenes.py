@@ -466,10 +466,11 @@ def test_the_demo_organ_scenes_check_clean_and_are_reached() -> None:
 
 
 def test_a_2d_visitor_path_never_needs_a_3d_renderer() -> None:
-    """Choices 0 and 1 of the offer (what the browser walks take) avoid the 3-D scenes."""
+    """Choices 0 and 1 of the offer (what the browser walks take) avoid the 3-D scenes;
+    the last one goes to the ask terminal."""
     scenes = yaml.safe_load((DEMO / "scenes" / "15-organs.yaml").read_text("utf-8"))
     offer = next(s for s in scenes if s["id"] == "organs_offer")
-    assert [c["goto"] for c in offer["choices"]] == ["party", "quiz", "organ_brain"]
+    assert [c["goto"] for c in offer["choices"]] == ["party", "quiz", "organ_brain", "ask"]
 
 
 def test_the_station_profiles_for_3d_displays_check_clean() -> None:

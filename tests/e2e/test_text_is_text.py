@@ -98,10 +98,31 @@ scenes:
         pitch: 0
         label: {t("休息", "Rest")}
         detail: {{text: {t("好好休息", "Rest well")}}}
+    next: asking
+  - id: asking
+    type: ask
+    title: {t("提问", "Ask")}
+    prompt: {t("你想知道什么？", "What would you like to know?")}
     next: ending
   - id: ending
     type: end
     messages: [{{text: {t("再见", "Goodbye")}}}]
+"""
+
+#: the ask scene's knowledge base: a question, an answer and a topic carrying the markup
+KNOWLEDGE = f"""\
+topic: {{id: things, title: {t("话题", "A topic")}}}
+entries:
+  - id: one-thing
+    questions:
+      zh-CN: {json.dumps([f"这是什么 {HOSTILE}", "那是什么东西", "请问这个是什么"],
+                         ensure_ascii=False)}
+      en: {json.dumps([f"What is this {HOSTILE}", "What is that thing",
+                      "Tell me what this is"])}
+    answer: {t("这是一个例子", "It is an example")}
+    source: src
+    reviewed_by: tests
+    reviewed_on: 2026-12-01
 """
 
 
@@ -110,6 +131,8 @@ def station(tmp_path: Path) -> Iterator[LiveStation]:
     root = tmp_path / "exhibit"
     (root / "media").mkdir(parents=True)
     (root / "exhibit.yaml").write_text(EXHIBIT, "utf-8")
+    (root / "knowledge").mkdir()
+    (root / "knowledge" / "things.yaml").write_text(KNOWLEDGE, "utf-8")
     Image.new("RGB", (800, 450), (40, 90, 160)).save(root / "media" / "pic.png")
     for name in ("organs/brain.glb", "meadow-360.png"):
         shutil.copy(DEMO / "media" / name, root / "media" / Path(name).name)
@@ -158,6 +181,15 @@ def test_every_scene_type_and_the_operator_message_show_markup_as_text(
             hotspot.and_(page.locator("[aria-expanded='false']")).wait_for(state="attached")
         if v["type"] == "end":
             break
+        if v["type"] == "ask" and v["state"] == "asking":
+            page.locator(".ask-chip").first.click()  # a suggested question: its answer
+            page.wait_for_function("window.showfloor.lastView.state === 'answer'")
+            page.wait_for_selector(".ask__answer", state="visible")
+            assert_inert(page, "ask (answer)")
+            before = page.evaluate("window.showfloor.received")
+            page.get_by_role("button", name="完成", exact=True).first.click()  # done
+            page.wait_for_function(f"window.showfloor.received > {before}")
+            continue
         step(page, v)
     assert seen >= set(registry()), sorted(set(registry()) - seen)
     assert page.js_errors == []  # type: ignore[attr-defined]

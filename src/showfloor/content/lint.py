@@ -22,6 +22,7 @@ from showfloor.content import expr as expressions
 from showfloor.content._images import lint_image, screen_orientations
 from showfloor.content._svg import SvgError, read_svg
 from showfloor.content.gltf import BUDGETS_3D, Budget3D, budget_of, lint_model
+from showfloor.content.knowledge import lint_knowledge
 from showfloor.content.load import Loaded, load
 from showfloor.content.media import ImageTooLarge, image_size, media_duration
 from showfloor.content.model import Exhibit, ExprSource, variable_default
@@ -304,6 +305,7 @@ def _lint(lt: Linter) -> None:
         st.lint(scene, lt)
         _lint_assets(lt, st.assets(scene))
         lt.base = ()
+    lint_knowledge(lt, next((k for k, b in BUDGETS.items() if b == lt.budget), DEFAULT_DISPLAY))
 
 
 def _lint_metadata(lt: Linter) -> None:

@@ -19,9 +19,11 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from showfloor.content._yaml import Document, Mark, YamlProblem, parse
+from showfloor.content.knowledge import read_knowledge
 from showfloor.content.model import TEXT, Exhibit, Lang, SceneBase
 from showfloor.content.problems import Problem
 from showfloor.content.scenes import registry
+from showfloor.content.scenes.ask import bind_knowledge
 from showfloor.content.texts import _unwrap as text_annotation
 from showfloor.errors import ContentError
 
@@ -91,6 +93,8 @@ class Loaded:
     #: Ids of scenes that are there but left out of ``partial``: a schema error, or
     #: written in a scenes file that cannot be read.
     unchecked_ids: set[str] = field(default_factory=set)
+    #: Ids of knowledge-base entries left out of the model for a mistake of their own.
+    unchecked_entries: set[str] = field(default_factory=set)
     #: Scenes files that cannot be read (their scenes are missing from ``partial``).
     unreadable: list[str] = field(default_factory=list)
     #: Places (paths in ``partial``) where loading already reported a mistake.
@@ -288,6 +292,13 @@ def load(path: str | Path) -> Loaded:
         return loaded  # without exhibit.yaml's settings nothing more can be checked
 
     top = {k: v for k, v in top_raw.items() if k != "scenes"}
+    if "knowledge" in top:
+        del top["knowledge"]
+        problems.append(_at(positions, ("knowledge",), "the knowledge base is not written in "
+                            f"{EXHIBIT_FILE}", "move its topics to knowledge/*.yaml, one file "
+                            "per topic (see docs/ask.md)", "schema", key=True))
+        loaded.reported.add(("knowledge",))
+    knowledge = read_knowledge(loaded, languages)
     try:
         exhibit: Exhibit | None = Exhibit.model_validate(top)
     except ValidationError as err:
@@ -297,12 +308,14 @@ def load(path: str | Path) -> Loaded:
     ordered = [models[i] for i in sorted(models)]
     if exhibit is not None and not loaded.left_out and not loaded.unreadable and not any(
             p.severity == "error" for p in problems):
-        loaded.exhibit = exhibit.model_copy(update={"scenes": ordered})
+        loaded.exhibit = exhibit.model_copy(update={"scenes": ordered, "knowledge": knowledge})
+        bind_knowledge(loaded.exhibit)
         return loaded
     base = exhibit if exhibit is not None else _valid_part(top, loaded)
     if base is None:
         return loaded
-    loaded.partial = base.model_copy(update={"scenes": ordered})
+    loaded.partial = base.model_copy(update={"scenes": ordered, "knowledge": knowledge})
+    bind_knowledge(loaded.partial)
     _renumber(loaded, sorted(models))
     return loaded
 
@@ -662,7 +675,8 @@ _ITEM = {"next": "branch", "loop": "picture", "keyframes": "keyframe", "narratio
          "variables": "variable", "ui": "interface text", "sources": "source",
          "languages": "language", "choices": "choice", "questions": "question",
          "messages": "message", "hotspots": "hotspot", "scenes": "scene",
-         "surfaces": "surface", "morph": "morph target", "material": "material"}
+         "surfaces": "surface", "morph": "morph target", "material": "material",
+         "entries": "entry", "topics": "topic"}
 
 
 def _ordinal(n: int) -> str:
@@ -805,8 +819,12 @@ def _problem_of(e: Any, model: type[BaseModel], path: Path_, full: Path_,
             hint = "give a full address starting with https://"
         if pattern.startswith("^[a-z0-9][a-z0-9-]"):
             hint = "use lowercase letters, digits and -"
-        if isinstance(value, str) and pattern.startswith(("^[a-z][a-z0-9_", "^[a-z_][a-z0-9_]")):
-            suggestion = "".join(ch if ch.isalnum() else "_" for ch in value.lower()).strip("_")
+        if pattern.startswith("^[a-z0-9][a-z0-9_-]"):
+            hint = "use lowercase letters, digits, _ and -"
+        if isinstance(value, str) and pattern.startswith(("^[a-z][a-z0-9_", "^[a-z_][a-z0-9_]",
+                                                          "^[a-z0-9][a-z0-9_-]")):
+            sep = "-" if pattern.startswith("^[a-z0-9][a-z0-9_-]") else "_"
+            suggestion = "".join(ch if ch.isalnum() else sep for ch in value.lower()).strip(sep)
             if suggestion and suggestion[0].isalpha() and suggestion.isascii():
                 hint += f", e.g. '{suggestion}'"
         return _at(positions, full, f"{where_name}: {_describe(value)} is not a valid "
@@ -861,6 +879,8 @@ def _plain_error(kind: str, e: Any, value: Any, ctx: dict[str, Any], name: Any
         return (f"{shown} {friendly}", "write a number, e.g. 2.5")
     if kind in ("bool_parsing", "bool_type"):
         return (f"{shown} {friendly}", "write true or false")
+    if kind.startswith(("date_", "datetime_")):
+        return f"{shown} is not a date", "write the day as YYYY-MM-DD, e.g. 2026-11-20"
     limit = ctx.get("gt", ctx.get("ge", ctx.get("lt", ctx.get("le"))))
     if isinstance(limit, float) and limit.is_integer():
         limit = int(limit)

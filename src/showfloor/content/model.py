@@ -8,9 +8,12 @@ models (subclasses of :class:`SceneBase`) through the scene-type registry.
 
 from __future__ import annotations
 
+from datetime import date
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 FORMAT_VERSION = 1
 
@@ -187,6 +190,83 @@ class SceneBase(Model):
     )
 
 
+#: A knowledge-base entry id: stable, unique across the exhibit (events record it).
+EntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+#: A tag of knowledge-base entries (an ``ask`` scene may keep to some tags).
+Tag = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+
+
+class MoreImage(Model):
+    """An entry's ``more``: a picture shown beside the answer."""
+
+    image: AssetPath = Field(description="The picture file, such as media/lungs.png.")
+    alt: Text | None = Field(default=None, description="What the picture shows, for screen "
+                             "readers (a translated text).")
+
+
+class KnowledgeEntry(Model):
+    """One reviewed answer of the knowledge base (``knowledge/*.yaml``)."""
+
+    id: EntryId = Field(description="Stable id, unique across the exhibit: events record it.")
+    kind: Literal["answer", "safety", "help"] = Field(
+        default="answer", description="answer: a normal entry; safety: the content's calm, "
+        "fixed answer to questions about obtaining, using or hiding drugs; help: shown with "
+        "the hall's help text and hotline (worry, a friend in trouble).")
+    questions: dict[Lang, list[Annotated[str, Field(min_length=1, max_length=200)]]] = Field(
+        description="Ways a visitor asks this, per language (at least 3 per language).")
+    answer: Text = Field(description="The answer, per language, within the display's "
+                         "answer budget.")
+    more: Id | MoreImage | None = Field(
+        default=None, description="Where to go for depth: a scene id, or {image, alt}.")
+    source: Id | None = Field(default=None, description="The id of one of the exhibit's "
+                              "sources.")
+    reviewed_by: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="Who reviewed the entry (a person or a team).")
+    reviewed_on: date = Field(description="When it was last reviewed (YYYY-MM-DD).")
+    tags: list[Tag] = Field(default_factory=list, description="Tags, for ask scenes that "
+                            "keep to some of them.")
+
+
+class Topic(Model):
+    """One ``knowledge/*.yaml`` file: a topic (for "browse by topic") and its entries."""
+
+    id: Id
+    title: Text
+    entries: list[KnowledgeEntry] = Field(default_factory=list)
+
+
+class Knowledge(Model):
+    """The knowledge base: the topics of ``knowledge/*.yaml``, in file-name order."""
+
+    topics: list[Topic] = Field(default_factory=list)
+
+    @cached_property
+    def entries(self) -> list[KnowledgeEntry]:
+        """Every entry, in file order."""
+        return [e for t in self.topics for e in t.entries]
+
+    @cached_property
+    def by_id(self) -> dict[str, KnowledgeEntry]:
+        """Entries by id (the first, when an id is used twice)."""
+        out: dict[str, KnowledgeEntry] = {}
+        for e in self.entries:
+            out.setdefault(e.id, e)
+        return out
+
+    def entry(self, entry_id: str) -> KnowledgeEntry | None:
+        return self.by_id.get(entry_id)
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+
+class AskSettings(Model):
+    """Exhibit-wide settings of the knowledge base (``ask:`` in exhibit.yaml)."""
+
+    review_max_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=365, description="check warns about entries reviewed longer ago than this.")
+
+
 class Exhibit(Model):
     """An exhibit: ``exhibit.yaml`` plus the scenes of ``scenes/*.yaml``."""
 
@@ -208,7 +288,11 @@ class Exhibit(Model):
         default_factory=list,
         description="Names and terms written the same in every language (people, places, "
         "brands, commands): a text made only of these is not reported as untranslated.")
+    ask: AskSettings = Field(default_factory=AskSettings,
+                             description="Settings of the knowledge base (knowledge/*.yaml).")
     scenes: list[SerializeAsAny[SceneBase]] = Field(default_factory=list)
+    #: The knowledge base, loaded from ``knowledge/*.yaml`` (not a key of exhibit.yaml).
+    knowledge: SkipJsonSchema[Knowledge | None] = None
 
     def scene(self, scene_id: str) -> SceneBase | None:
         for s in self.scenes:

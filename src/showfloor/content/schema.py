@@ -32,6 +32,16 @@ def exhibit_schema() -> dict[str, Any]:
     return schema
 
 
+def knowledge_schema() -> dict[str, Any]:
+    """JSON Schema for a ``knowledge/*.yaml`` file: a topic and its entries."""
+    from showfloor.content.knowledge import KnowledgeFile
+
+    schema: dict[str, Any] = KnowledgeFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "showfloor knowledge-base file (format 1)"
+    return schema
+
+
 def scene_list_schema() -> dict[str, Any]:
     """JSON Schema for a ``scenes/*.yaml`` file: a list of scenes."""
     base = exhibit_schema()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from showfloor.content import expr as expressions
-from showfloor.content.model import ExprSource, Flow, SceneBase, Text, coerce
+from showfloor.content.model import Exhibit, ExprSource, Flow, SceneBase, Text, coerce
 from showfloor.content.scenes.base import EndSession, Goto, Outcome, Value
 from showfloor.errors import ExpressionError
 
@@ -61,6 +61,12 @@ class Session:
         self.answers = 0
 
     # -- Runtime --------------------------------------------------------
+    @property
+    def exhibit(self) -> Exhibit:
+        """The exhibit being shown (scene types look up what it declares: sources,
+        other scenes' titles, the knowledge base)."""
+        return self.engine.exhibit
+
     def text(self, text: Text | None) -> str | None:
         if text is None:
             return None

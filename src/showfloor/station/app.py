@@ -27,7 +27,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.applications import Starlette
@@ -55,6 +55,7 @@ from showfloor.engine.effects import Effect, RecordEvent, Rejected, SendCue, Sho
 from showfloor.engine.inputs import (
     REASON,
     STATION_ONLY,
+    Act,
     Closed,
     DefaultLanguageSet,
     Input,
@@ -71,6 +72,9 @@ from showfloor.station.profile import DEFAULT, StationProfile, Surface
 from showfloor.station.security import SecurityHeaders, page_headers
 from showfloor.station.store import EventStore
 from showfloor.station.systemd import Watchdog
+
+if TYPE_CHECKING:
+    from showfloor.ask.service import AskService
 
 RENDERER = Path(__file__).resolve().parent.parent / "renderer"
 WEB = RENDERER / "web"
@@ -164,6 +168,9 @@ class Station:
         #: the last switch to another folder (switch_to): when, and how long until a page
         #: drew the new attract view (None: not yet)
         self.last_switch: dict[str, Any] | None = None
+        #: the ask terminal's retriever, when the exhibit has a knowledge base
+        self.ask: AskService | None = None
+        self._ask_ready: asyncio.Task[Any] | None = None
         self.exhibit = exhibit
         self.engine = self._new_engine(exhibit)
         self._record(self.engine.start())
@@ -190,12 +197,33 @@ class Station:
         if self.store is not None:
             self.store.register_boot(exhibit.id, exhibit.version, str(root), seq)
         self.scene_modules = scene_modules(exhibit)
+        self.ask = self._new_ask(exhibit)
         return engine
+
+    def _new_ask(self, exhibit: Exhibit) -> AskService | None:
+        """The ask terminal's retriever (showfloor.ask), when the exhibit has a knowledge
+        base; its index is cached under the data folder (else the user's cache)."""
+        knowledge = getattr(exhibit, "knowledge", None)
+        if knowledge is None or not knowledge.entries:
+            return None
+        from showfloor.ask.index import default_cache
+        from showfloor.ask.service import AskService
+
+        data = self.store.path.parent if self.store is not None else None
+        keep = data / "ask.sqlite" if data is not None and self.profile.ask.keep_unanswered \
+            else None
+        return AskService(list(knowledge.entries), self.root,
+                          data / "ask-cache" if data is not None else default_cache(),
+                          unanswered=keep)
 
     # -- lifecycle ---------------------------------------------------------
     async def start(self) -> None:
         # READY=1 goes out once uvicorn serves (server.StationServer.startup)
         self._ticker = asyncio.create_task(self._tick_loop())
+        if self.ask is not None:
+            # the ask index loads (or is built) beside the start: a question waits for it
+            self._ask_ready = asyncio.create_task(asyncio.to_thread(self.ask.prepare))
+            self._ask_ready.add_done_callback(_log_ask_failure)
         if self.drivers is not None:
             await self.drivers.start()
 
@@ -304,6 +332,8 @@ class Station:
             "preview": self.preview,
             # keyboard-wedge devices: the page maps their keys (drivers/keyboard.py)
             "keyboard": page_mapping(p.devices, p.inputs),
+            # the ask terminal's help text and hotline (shown with 'help' answers)
+            "ask": {"help": dict(p.ask.help), "hotline": p.ask.hotline},
             "version": __version__,
         }
 
@@ -430,7 +460,44 @@ class Station:
         mark = msg.get("mark")
         if not isinstance(mark, (str, int)) or isinstance(mark, bool):
             mark = None
+        if isinstance(inp, Act) and inp.action == "ask" and "text" in inp.payload:
+            resolved = await self._ask(conn, inp, ref)
+            if resolved is None:
+                return
+            inp = resolved
         await self._take(inp, conn, mark, ref)
+
+    async def _ask(self, conn: Connection, inp: Act, ref: int) -> Act | None:
+        """A typed question -> the retriever's outcome (off the event loop); the text
+        stops here (docs/ask.md, "Privacy"). None: answered with an error instead."""
+        text = inp.payload.get("text")
+        if self.ask is None:
+            await self._error(conn, "this exhibit has no knowledge base to ask", ref)
+            return None
+        if not isinstance(text, str):
+            text = ""
+        if not self.ask.allow(conn, self.clock()):
+            await self._error(conn, "too many questions at once; one moment, then ask again",
+                              ref)
+            return None
+        snap = self.engine.snapshot()
+        scene = self.engine.exhibit.scene(snap["scene"]) if snap["scene"] else None
+        if scene is None or scene.type != "ask":
+            await self._error(conn, "no question can be asked on this screen", ref)
+            return None
+        from showfloor.ask.service import allowed_entries
+
+        allowed = allowed_entries(scene, self.ask.entries)
+        try:
+            res = await asyncio.to_thread(self.ask.resolve, text, lang=snap["lang"],
+                                          allowed=allowed)
+        except Exception as err:  # noqa: BLE001 - a visitor never sees a traceback
+            log.error("the ask terminal cannot answer: %s", err)
+            await self._error(conn, "the ask terminal cannot answer just now; please ask a "
+                              "member of staff", ref)
+            return None
+        via = inp.payload.get("via")
+        return Act("ask", res.payload(via if via in ("typed", "chip") else "typed"))
 
     async def _take(self, inp: Input, origin: Connection | None = None, mark: Any = None,
                     ref: int | None = None) -> bool:
@@ -870,6 +937,14 @@ def create_app(station: Station) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse(station.status())
 
+    async def ask_vocab(request: Request) -> Response:
+        """The ask terminal's pinyin words and phrasings (showfloor.ask.vocab)."""
+        if station.ask is None:
+            return PlainTextResponse("this exhibit has no knowledge base", status_code=404)
+        body = await asyncio.to_thread(station.ask.vocab_json)
+        return Response(body, media_type="application/json",
+                        headers={"Cache-Control": "no-cache"})
+
     async def ws(websocket: WebSocket) -> None:
         await station.serve(websocket)
 
@@ -884,6 +959,7 @@ def create_app(station: Station) -> Starlette:
     routes: list[Any] = [
         Route("/", index),
         Route("/healthz", health),
+        Route("/ask/vocab.json", ask_vocab),
         Route("/favicon.ico", favicon),
         Route("/favicon.svg", favicon),
         Route(PLUGINS + "{name}.js", plugin),
@@ -911,6 +987,11 @@ class ExhibitFiles:
         if self._files is None or root != self._root:
             self._files, self._root = StaticFiles(directory=root), root
         await self._files(scope, receive, send)
+
+
+def _log_ask_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the ask terminal's index could not be loaded: %s", task.exception())
 
 
 def _now() -> float:

@@ -230,6 +230,20 @@ class OutputMap(Model):
         default=5, description="Seconds the driver has to carry the action out.")
 
 
+class AskProfile(Model):
+    """The ask terminal's hall settings (docs/ask.md): help text, hotline, privacy."""
+
+    help: dict[Lang, Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=dict, description="The hall's help text per language, shown with "
+        "'help' answers (where to find a member of staff, a counsellor).")
+    hotline: Annotated[str, Field(pattern=r"^[0-9+() -]{3,32}$")] | None = Field(
+        default=None, description="A help line number shown with 'help' answers, e.g. 12355.")
+    keep_unanswered: bool = Field(
+        default=False, description="Keep refused questions, scrubbed of numbers and e-mail "
+        "addresses, for 30 days for curators ('showfloor ask review'). Off: typed text is "
+        "never stored.")
+
+
 class StationProfile(Model):
     station: StationId
     exhibit: Annotated[str, Field(min_length=1)] = "."
@@ -253,6 +267,8 @@ class StationProfile(Model):
                                    "engine inputs.")
     outputs: list[OutputMap] = Field(default_factory=list, description="Engine moments -> "
                                      "device actions.")
+    ask: AskProfile = Field(default_factory=AskProfile, description="The ask terminal: help "
+                            "text, hotline, keep_unanswered (docs/ask.md).")
 
     @model_validator(mode="after")
     def _unique_surfaces(self) -> StationProfile:

@@ -25,6 +25,7 @@ DEFAULT_SCENE_TYPES = (
     "showfloor.content.scenes.end:End",
     "showfloor.content.scenes.model:ModelType",
     "showfloor.content.scenes.panorama:Panorama",
+    "showfloor.content.scenes.ask:Ask",
 )
 
 

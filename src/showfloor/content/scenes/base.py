@@ -105,6 +105,10 @@ class Runtime(Protocol):
     rng: random.Random
     entered_at: float
 
+    @property
+    def exhibit(self) -> Exhibit:
+        """The exhibit being shown, read-only (sources, scene titles, the knowledge base)."""
+
     def text(self, text: Text | None) -> str | None:
         """``text`` in the current language, with ``{variables}`` filled in."""
 

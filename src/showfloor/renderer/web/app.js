@@ -356,6 +356,8 @@ function context(view, signal) {
     interactive: state.role !== "display",   // buttons and inputs
     narrates: state.role !== "control",      // sound, narration and large media
     exhibitTitle: pickText(state.exhibitTitle, view.lang),
+    // the hall's help text and hotline for the ask terminal (the welcome's `ask` block, or null)
+    ask: state.welcome?.ask ?? null,
     signal,
     reducedMotion: reducedMotion(),
     url: assetUrl,

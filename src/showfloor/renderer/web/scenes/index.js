@@ -19,6 +19,7 @@ const registry = new Map([
   ["end", new URL("./end.js", import.meta.url).href],
   ["model", new URL("./model.js", import.meta.url).href],
   ["panorama", new URL("./panorama.js", import.meta.url).href],
+  ["ask", new URL("./ask.js", import.meta.url).href],
 ]);
 const loaded = new Map();   // type → module (once imported)
 const loading = new Map();  // type → Promise<module>
