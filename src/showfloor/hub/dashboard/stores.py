@@ -24,8 +24,8 @@ from showfloor.hub.dashboard.security import Viewer, hub
 ENGINE_KINDS = (
     "engine_started", "input", "view", "session_started", "scene_entered", "scene_exited",
     "choice_made", "answered", "quiz_completed", "ending_shown", "hotspot_opened",
-    "timeline_set", "language_changed", "default_language_set", "closed", "idle_warning",
-    "still_here", "session_ended", "error")
+    "timeline_set", "asked", "ask_more", "language_changed", "default_language_set", "closed",
+    "idle_warning", "still_here", "session_ended", "error")
 #: what a station records around the engine (docs/events.md, "Station events")
 STATION_KINDS = (
     "surface_joined", "surface_left", "surface_metrics", "kiosk", "passer_by", "command",
