@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from showfloor.competition.lint import lint_competitions
 from showfloor.content import expr as expressions
 from showfloor.content._images import lint_image, screen_orientations
 from showfloor.content._svg import SvgError, read_svg
@@ -306,6 +307,7 @@ def _lint(lt: Linter) -> None:
         _lint_assets(lt, st.assets(scene))
         lt.base = ()
     lint_knowledge(lt, next((k for k, b in BUDGETS.items() if b == lt.budget), DEFAULT_DISPLAY))
+    lint_competitions(lt)
 
 
 def _lint_metadata(lt: Linter) -> None:

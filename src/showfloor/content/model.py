@@ -267,6 +267,43 @@ class AskSettings(Model):
         default=365, description="check warns about entries reviewed longer ago than this.")
 
 
+class Scoring(Model):
+    """Points for one question: ``correct`` for a right answer, plus a speed bonus that
+    falls linearly from ``speed_bonus`` (answered at once) to 0 (answered as time runs out),
+    plus ``streak`` for each right answer in a row after the first."""
+
+    correct: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        default=100, description="Points for a right answer.")
+    speed_bonus: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        default=50, description="Most bonus points for speed (a right answer given at once); "
+        "0 turns the bonus off.")
+    streak: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        default=0, description="Points for each right answer in a row after the first "
+        "(0: no streaks).")
+
+
+class Competition(Model):
+    """A knowledge competition: which quiz questions, how many, how long, how scored."""
+
+    id: Id
+    title: Text
+    pools: Annotated[list[Id], Field(min_length=1)] = Field(
+        description="Quiz scenes whose questions the competition draws from.")
+    questions: Annotated[int, Field(ge=1, le=200)] = Field(
+        default=10, description="How many questions one competition asks.")
+    seconds: Annotated[float, Field(ge=3, le=300)] = Field(
+        default=20, description="Time to answer each question, in seconds.")
+    scoring: Scoring = Field(default_factory=Scoring)
+    teams: list[Text] = Field(
+        default_factory=list,
+        description="Team names the host can pick from (never a student's name).")
+    team_name_max: Annotated[int, Field(ge=2, le=40)] = Field(
+        default=16, description="Longest team name staff may type, in characters.")
+    blocked_words: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list,
+        description="Words a typed team name may not contain (case is ignored).")
+
+
 class Exhibit(Model):
     """An exhibit: ``exhibit.yaml`` plus the scenes of ``scenes/*.yaml``."""
 
@@ -290,6 +327,9 @@ class Exhibit(Model):
         "brands, commands): a text made only of these is not reported as untranslated.")
     ask: AskSettings = Field(default_factory=AskSettings,
                              description="Settings of the knowledge base (knowledge/*.yaml).")
+    competitions: list[Competition] = Field(
+        default_factory=list,
+        description="Knowledge competitions for teams (docs/competition.md).")
     scenes: list[SerializeAsAny[SceneBase]] = Field(default_factory=list)
     #: The knowledge base, loaded from ``knowledge/*.yaml`` (not a key of exhibit.yaml).
     knowledge: SkipJsonSchema[Knowledge | None] = None
