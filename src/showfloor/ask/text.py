@@ -51,6 +51,16 @@ def _stem(word: str) -> str:
     return word
 
 
+def stem(word: str) -> str:
+    """:func:`_stem`, for the glossary's terms (they meet the question's words stemmed)."""
+    return _stem(word)
+
+
+def latin_words(text: str) -> list[str]:
+    """The words of a normalised text that are not Chinese characters (stop words kept)."""
+    return [run for run in _RUNS.findall(text) if not has_cjk(run)]
+
+
 def use_cache(folder: Path) -> None:
     """Keep jieba's dictionary cache in ``folder`` (it writes one file on first use)."""
     import jieba
