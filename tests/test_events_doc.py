@@ -38,7 +38,8 @@ DOC = ROOT / "docs" / "events.md"
 
 #: functions that take a kind as a parameter and pass it on (file, function)
 FORWARDERS = {("engine/session.py", "record"), ("engine/state.py", "_record"),
-              ("content/scenes/base.py", "record"), ("station/store.py", "station_event")}
+              ("content/scenes/base.py", "record"), ("station/store.py", "station_event"),
+              ("competition/engine.py", "_record"), ("station/app.py", "_station_event")}
 
 
 @dataclass
@@ -62,7 +63,8 @@ def recorded_in_code() -> tuple[dict[str, Recorded], list[str]]:
     kinds: dict[str, Recorded] = {}
     hidden: list[str] = []
     files = [*sorted((SRC / "engine").rglob("*.py")), *sorted((SRC / "content").rglob("*.py")),
-             *sorted((SRC / "station").rglob("*.py"))]
+             *sorted((SRC / "station").rglob("*.py")),
+             *sorted((SRC / "competition").rglob("*.py"))]
     for path in files:
         rel = path.relative_to(SRC).as_posix()
         station = rel.startswith("station/")

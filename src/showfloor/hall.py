@@ -60,6 +60,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from showfloor.competition.room import HOST_KEY_ENV, competition_urls
 from showfloor.content import bundle
 from showfloor.content.load import load as load_exhibit
 from showfloor.errors import BundleError, ShowfloorError
@@ -435,12 +436,22 @@ def run(exhibit: Path, *, port: int = 8700, data: Path, host: str = "127.0.0.1",
                 # the code is spent once it has enrolled: a restart must not reuse it
                 enrol = ["--enrol", code]
             url = f"http://{shown}:{port + i}/"
-            child = Child(profile.station.id, base, url, enrol=enrol,
+            env: dict[str, str] = {}
+            if profile.competition is not None:
+                # the host page's key: the hall makes it, so it can print the host's address
+                key = os.environ.get(profile.competition.host_key_env or "") or \
+                    secrets.token_urlsafe(9)
+                env[HOST_KEY_ENV] = key
+            child = Child(profile.station.id, base, url, enrol=enrol, env=env,
                           identity=sdata / "hub.json",
                           notify=NotifySocket(sockets / f"{i}.sock"), watchdog=watchdog)
             child.start()
             children.append(child)
             lines += surface_lines(profile.station.id, url, profile.surfaces)
+            if profile.competition is not None:
+                lines += [f"  {profile.station.id:<20} {'competition ' + role:<19} {address}"
+                          for role, address in competition_urls(
+                              url.rstrip("/"), env[HOST_KEY_ENV]).items()]
         # each station says READY=1 once it serves (or is given up on, and the rest go on)
         while not all(c.ready or c.given_up for c in children[1:]):
             _step(children)

@@ -70,6 +70,30 @@ def test_the_hall_prints_one_address_per_surface(hall: Hall) -> None:
         assert url.endswith(f"/?surface={surface}")
 
 
+def test_the_hall_prints_the_competition_pages_and_they_open(hall: Hall,
+                                                             browser: Browser) -> None:
+    """The demo's competition station: host (with its key), leaderboard and player."""
+    lines = re.findall(r"^  dp-competition\s+competition (host|board|player)\s+(http://\S+)$",
+                       hall.out, re.M)
+    urls = dict(lines)
+    assert sorted(urls) == ["board", "host", "player"], hall.out
+    assert re.search(r"/competition/host\?key=[\w-]{8,}$", urls["host"]), urls
+    for role in ("host", "board"):
+        w = watched(browser)
+        try:
+            w.page.goto(urls[role])
+            # the page connected and drew the lobby (the host's key was right: a wrong
+            # one shows only "this page is for staff")
+            w.page.wait_for_function(
+                "document.body.dataset.connection === 'open' && "
+                "document.querySelector('#app main, #app section') !== null", timeout=20000)
+            assert "for staff" not in (w.page.text_content("body") or "")
+            w.page.wait_for_timeout(300)
+            assert w.problems == [], (role, w.problems)
+        finally:
+            w.page.context.close()
+
+
 def test_every_printed_address_draws_its_attract_screen(hall: Hall, browser: Browser) -> None:
     assert hall.surfaces, hall.out
     for station, surface, role, url in hall.surfaces:

@@ -264,11 +264,11 @@ class CompetitionEngine:
             self.t = max(self.t, inp.now)
         out: list[Effect] = []
         if not isinstance(inp, Tick) or self._due(inp.now):
-            out.append(self._event("competition_input", to_json(inp)))
+            out.append(self._record("competition_input", to_json(inp)))
         out.extend(handler(inp, dry=False) or [])
         return out
 
-    def _event(self, kind: str, data: Mapping[str, Any]) -> RecordEvent:
+    def _record(self, kind: str, data: Mapping[str, Any]) -> RecordEvent:
         self._seq += 1
         return RecordEvent(Event(self._seq, self.t, kind, None, None, dict(data)))
 
@@ -288,7 +288,7 @@ class CompetitionEngine:
                 return f"this competition is full ({MAX_TEAMS} teams)"
             return name_problem(self.comp, i.name)
         self.teams[i.team] = " ".join(i.name.split())
-        return [self._event("team_joined", {"team": i.team, "name": self.teams[i.team]}),
+        return [self._record("team_joined", {"team": i.team, "name": self.teams[i.team]}),
                 self._show()]
 
     def _team_removed(self, i: TeamRemoved, dry: bool) -> Any:
@@ -296,7 +296,7 @@ class CompetitionEngine:
             return None if i.team in self.teams and i.team not in self.removed \
                 else "no such team"
         self.removed.add(i.team)
-        return [self._event("team_removed", {"team": i.team}), self._show()]
+        return [self._record("team_removed", {"team": i.team}), self._show()]
 
     def _begin(self, i: Begin, dry: bool) -> Any:
         if dry:
@@ -310,7 +310,7 @@ class CompetitionEngine:
         self.questions = rng.sample(self.bank, k)
         self.seed = i.seed
         self.phase = "between"
-        return [self._event("competition_started", {
+        return [self._record("competition_started", {
             "competition": self.comp.id, "questions": [q.id for q in self.questions],
             "teams": [t for t in self.teams if t not in self.removed]}), self._show()]
 
@@ -327,13 +327,13 @@ class CompetitionEngine:
             self.now.at = i.at
             self.now.close_at = i.at + self.paused_left
             self.phase = "question"
-            return [self._event("competition_resumed", {"n": self.now.n, "at": i.at}),
+            return [self._record("competition_resumed", {"n": self.now.n, "at": i.at}),
                     self._show()]
         n = self.next_n
         self.next_n += 1
         self.now = _Now(n, i.at, 0, i.at + self.seconds)
         self.phase = "question"
-        return [self._event("question_revealed", {"n": n, "question": self.questions[n].id,
+        return [self._record("question_revealed", {"n": n, "question": self.questions[n].id,
                                                   "at": i.at}), self._show()]
 
     def _answer(self, i: Answer, dry: bool) -> Any:
@@ -372,7 +372,7 @@ class CompetitionEngine:
                 "correct": taken.correct, "elapsed_ms": elapsed}
         if clamped:
             data["clamped_from"] = i.elapsed_ms
-        return [self._event("answer_taken", data), self._show()]
+        return [self._record("answer_taken", data), self._show()]
 
     def _elapsed(self, i: Answer, now: _Now) -> tuple[int, bool]:
         """The answer's time since the reveal, on the station's reckoning."""
@@ -389,7 +389,7 @@ class CompetitionEngine:
         self.paused_left = left
         self.now.used_ms = round((self.seconds - left) * 1000)
         self.phase = "paused"
-        return [self._event("competition_paused", {"n": self.now.n, "reason": i.reason}),
+        return [self._record("competition_paused", {"n": self.now.n, "reason": i.reason}),
                 self._show()]
 
     def _skip(self, i: Skip, dry: bool) -> Any:
@@ -408,7 +408,7 @@ class CompetitionEngine:
             self.next_n += 1
         self.skipped.append(n)
         self.phase = "between"
-        return [self._event("question_skipped", {"n": n, "question": self.questions[n].id}),
+        return [self._record("question_skipped", {"n": n, "question": self.questions[n].id}),
                 self._show()]
 
     def _end(self, i: End, dry: bool) -> Any:
@@ -421,7 +421,7 @@ class CompetitionEngine:
             self.taken = [t for t in self.taken if t.n != self.now.n]
             self.now = None
         self.phase = "ended"
-        out.append(self._event("competition_ended", {
+        out.append(self._record("competition_ended", {
             "board": [{"team": s.team, "rank": s.rank, "points": s.points, "right": s.right}
                       for s in self.board()],
             "asked": len(self.asked)}))
@@ -453,7 +453,7 @@ class CompetitionEngine:
                      "correct": sorted(t for t, a in now.answers.items() if a.correct)}
         self.now = None
         self.phase = "between"
-        return [self._event("question_closed", {
+        return [self._record("question_closed", {
             "n": self.last["n"], "question": q.id, "distribution": dist,
             "answered": self.last["answered"], "correct": self.last["correct"]})]
 

@@ -45,6 +45,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from showfloor import __version__
+from showfloor.competition.room import Room
 from showfloor.content.lint import check
 from showfloor.content.media import media_duration
 from showfloor.content.model import Exhibit
@@ -177,6 +178,11 @@ class Station:
         #: the hall hardware of the profile (docs/drivers.md); None: the profile has none
         self.drivers: DriverHost | None = DriverHost(profile, self, clock=clock) \
             if profile.devices else None
+        #: the knowledge competition this station runs (docs/competition.md), if any
+        self.competition: Room | None = None
+        if profile.competition is not None:
+            self.competition = Room(exhibit, profile.competition, WEB, clock=clock,
+                                    record=self._station_event)
 
     def _new_engine(self, exhibit: Exhibit, seq: int = 0) -> Engine:
         p = self.profile
@@ -216,6 +222,10 @@ class Station:
                           data / "ask-cache" if data is not None else default_cache(),
                           unanswered=keep)
 
+    def _station_event(self, t: float, kind: str, data: Mapping[str, Any]) -> None:
+        if self.store is not None:
+            self.store.station_event(t, kind, **data)
+
     # -- lifecycle ---------------------------------------------------------
     async def start(self) -> None:
         # READY=1 goes out once uvicorn serves (server.StationServer.startup)
@@ -226,6 +236,8 @@ class Station:
             self._ask_ready.add_done_callback(_log_ask_failure)
         if self.drivers is not None:
             await self.drivers.start()
+        if self.competition is not None:
+            await self.competition.start()
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -234,6 +246,8 @@ class Station:
                 await self._ticker
         if self.drivers is not None:
             await self.drivers.stop()
+        if self.competition is not None:
+            await self.competition.stop()
         if self.store is not None:
             self.store.flush(5)
             self.store.close()
@@ -965,6 +979,7 @@ def create_app(station: Station) -> Starlette:
         Route(PLUGINS + "{name}.js", plugin),
         WebSocketRoute("/ws", ws),
         *kiosk_routes(station),
+        *(station.competition.routes() if station.competition is not None else []),
         Mount("/renderer", StaticFiles(directory=WEB, check_dir=False), name="renderer"),
         Mount("/exhibit", app=ExhibitFiles(station), name="exhibit"),
     ]

@@ -244,6 +244,43 @@ class AskProfile(Model):
         "never stored.")
 
 
+class Buzzer(Model):
+    """A buzzer box: a keyboard-wedge USB device that types one key per button."""
+
+    name: Annotated[str, Field(min_length=1, max_length=40)] = Field(
+        description="The team the box plays for (a team name, shown on the board).")
+    keys: Annotated[list[Annotated[str, Field(min_length=1, max_length=12)]],
+                    Field(min_length=2, max_length=6)] = Field(
+        description="The keys its buttons type, in the order of the answers: the first key "
+        "answers A, the second B, … (KeyboardEvent.key names: 1, q, F1, …).")
+
+
+class CompetitionProfile(Model):
+    """This station runs a knowledge competition (docs/competition.md)."""
+
+    id: Id = Field(description="A competition of the exhibit (competitions: in exhibit.yaml).")
+    lead: Annotated[float, Field(ge=0.5, le=10)] = Field(
+        default=2.0, description="Seconds between the host's 'next' and the question appearing "
+        "on every screen at once.")
+    host_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")] | None = Field(
+        default=None, description="An environment variable holding the host page's key; "
+        "unset: a new random key at every start, printed by the station.")
+    buzzers: list[Buzzer] = Field(
+        default_factory=list, description="Buzzer boxes plugged into the leaderboard's "
+        "computer, each playing for one team.")
+
+    @model_validator(mode="after")
+    def _distinct_keys(self) -> CompetitionProfile:
+        seen: dict[str, str] = {}
+        for b in self.buzzers:
+            for k in b.keys:
+                if k in seen:
+                    raise ValueError(f"key '{k}' is used by two buzzers ('{seen[k]}' and "
+                                     f"'{b.name}'); each button needs its own key")
+                seen[k] = b.name
+        return self
+
+
 class StationProfile(Model):
     station: StationId
     exhibit: Annotated[str, Field(min_length=1)] = "."
@@ -269,6 +306,9 @@ class StationProfile(Model):
                                      "device actions.")
     ask: AskProfile = Field(default_factory=AskProfile, description="The ask terminal: help "
                             "text, hotline, keep_unanswered (docs/ask.md).")
+    competition: CompetitionProfile | None = Field(
+        default=None, description="Run a knowledge competition: host, leaderboard and player "
+        "pages under /competition/ (docs/competition.md).")
 
     @model_validator(mode="after")
     def _unique_surfaces(self) -> StationProfile:
@@ -351,6 +391,16 @@ def lint_profile(path: Path, display: str, exhibit_root: Path | None,
             near = difflib.get_close_matches(profile.start, [s.id for s in ex.scenes], n=1)
             at(("start",), "error", f"start scene '{profile.start}' is not in the exhibit",
                f"did you mean '{near[0]}'?" if near else None)
+    if profile.competition is not None and exhibit_root is not None and \
+            (target / "exhibit.yaml").is_file():
+        from showfloor.content.load import load as load_exhibit
+
+        ex = load_exhibit(target).exhibit
+        have = [c.id for c in ex.competitions] if ex is not None else []
+        if ex is not None and profile.competition.id not in have:
+            at(("competition", "id"), "error", f"competition '{profile.competition.id}' is not "
+               "in the exhibit", f"use one of: {', '.join(have)}" if have else
+               "add it under 'competitions:' in exhibit.yaml (docs/competition.md)")
     if profile.devices or profile.inputs or profile.outputs:
         problems += _lint_mapping(doc, display, positions, at, target, exhibit_root)
     if all(s.role == "display" for s in profile.surfaces):

@@ -212,6 +212,12 @@ def serve(path: Path | None, profile_path: Path | None = None, *, host: str = "1
         # the bare address shows a page that links to each of them
         for s in profile.surfaces:
             print(f"  {s.id:<10} {s.role:<8} {url}?surface={s.id}", flush=True)
+    if station.competition is not None:
+        from showfloor.competition.room import competition_urls
+
+        for role, address in competition_urls(url.rstrip("/"),
+                                              station.competition.key).items():
+            print(f"  competition {role:<7} {address}", flush=True)
     if open_browser:
         webbrowser.open(url)
     if ident is not None:
