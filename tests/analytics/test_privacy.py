@@ -138,7 +138,7 @@ def _report() -> dict[str, Any]:
             {"exhibit": "demo", "version": "1.0", "scene": "pre", "question": "q2", "n": 8,
              "correct": 4, "share": 0.5, "wrong": [(["d"], 4)],
              "discrimination": 0.0, "discrimination_n": 8}],
-            "ask": [{"entry": "why", "n": 50}]},
+            "bingo": [{"card": "b7", "n": 50}]},
     }
 
 
@@ -165,10 +165,11 @@ def test_every_part_of_a_report_hides_its_small_cells() -> None:
     assert got["heatmap"][3][3] == 0
     q1, q2 = got["sections"]["quiz"]
     assert (q1["n"], q1["correct"], q1["share"], q1["discrimination"]) == (30, 18, 0.6, 0.5)
-    assert q1["wrong"] == [(["b"], 10), (["c"], S)]
+    # 30 − 18 = 12 wrong: showing b's 10 would give c's 2 back (12 − 10), so both go
+    assert q1["wrong"] == [(["b"], S), (["c"], S)]
     assert all(q2[key] == S for key in ("n", "correct", "share", "wrong", "discrimination"))
     # a section with no rule of its own is hidden whole (fail closed)
-    assert got["sections"]["ask"] == S
+    assert got["sections"]["bingo"] == S
 
 
 def test_a_small_exhibit_version_is_not_the_total_minus_the_others() -> None:
@@ -208,7 +209,49 @@ def test_attraction_counts_hide_with_their_visits() -> None:
     got = p.suppress_report({"visits": 45, "attraction": {"visits": 3, "passers": 200,
                                                           "rate": 0.015}}, K)
     assert got["attraction"] == {"visits": S, "passers": 200, "rate": S}
-    assert p.suppress_report({"visits": 45, "attraction": 0.2}, K)["attraction"] == 0.2
+    # a bare rate says nothing of the visits it divides: hidden (fail closed)
+    assert p.suppress_report({"visits": 45, "attraction": 0.2}, K)["attraction"] == S
+    assert p.suppress_report({"visits": 45, "attraction": None}, K)["attraction"] is None
+
+
+def test_the_attraction_numerator_is_a_cell_and_so_is_the_rest() -> None:
+    # 45 visits; 38 of them on the days a sensor counted 190 people: 38 is shown and
+    # 38 / 190 = 0.2 — but 45 − 38 = 7 visits where no sensor counted would be a small
+    # cell, so the 38 and the rate (0.2 × 190 = 38) go
+    a = {"visits": 38, "passers": 190, "rate": 0.2}
+    assert p.suppress_report({"visits": 45, "attraction": a}, K)["attraction"] == {
+        "visits": S, "passers": 190, "rate": S}
+    # 45 − 35 = 10: both shown
+    a = {"visits": 35, "passers": 175, "rate": 0.2}
+    assert p.suppress_report({"visits": 45, "attraction": a}, K)["attraction"] == a
+    # 45 − 45 = 0 (every visit where a sensor counted): shown; 0 visits of 80 passing too
+    a = {"visits": 45, "passers": 90, "rate": 0.5}
+    assert p.suppress_report({"visits": 45, "attraction": a}, K)["attraction"] == a
+    a = {"visits": 0, "passers": 80, "rate": 0.0}
+    assert p.suppress_report({"visits": 45, "attraction": a}, K)["attraction"] == a
+
+
+def test_wrong_answers_are_hidden_against_the_questions_wrong_total() -> None:
+    def wrong(n: int, correct: int, parts: list[tuple[str, int]]) -> list[Any]:
+        row = {"exhibit": "demo", "version": "1.0", "scene": "pre", "question": "q1",
+               "n": n, "correct": correct, "share": correct / n,
+               "wrong": [([c], w) for c, w in parts], "discrimination": None,
+               "discrimination_n": n}
+        got = p.suppress_report({"visits": 60, "sections": {"quiz": [row]}}, K)
+        return [w for _, w in got["sections"]["quiz"][0]["wrong"]]
+
+    # 50 − 20 = 30 wrong = 14 + 12 + 4: d alone would be 30 − 14 − 12; c (next
+    # smallest) goes with it, and 30 − 14 = 16 is the two together
+    assert wrong(50, 20, [("b", 14), ("c", 12), ("d", 4)]) == [14, S, S]
+    # 30 wrong = 12 + 11 + 4 shown as the top three, 3 more among answers not listed:
+    # d and c hidden (4 + 11 + the 3 unlisted = 18 ≥ 10)
+    assert wrong(50, 20, [("b", 12), ("c", 11), ("d", 4)]) == [12, S, S]
+    # 30 wrong = 15 + 15: nothing small, nothing hidden
+    assert wrong(50, 20, [("b", 15), ("c", 15)]) == [15, 15]
+    # 30 wrong = 25 + 5: 30 − 25 gives d back, so 25 goes too
+    assert wrong(50, 20, [("b", 25), ("d", 5)]) == [S, S]
+    # 30 wrong, one wrong answer listed of 25 and 5 more among the unlisted: nothing small
+    assert wrong(50, 20, [("b", 25)]) == [25]
 
 
 def test_an_unknown_part_is_hidden_whole() -> None:

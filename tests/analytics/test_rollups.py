@@ -109,7 +109,29 @@ def _tables(db: t.Database) -> dict[str, list[tuple[Any, ...]]]:
                     r._mapping[c] for c in rl.sums))
                 for name, rl in rollups.ROLLUPS.items() for r in [rl]} | {
             "presence": sorted(tuple(r) for r in conn.execute(select(t.report_presence))),
-            "alive": sorted(tuple(r) for r in conn.execute(select(t.station_hours)))}
+            "alive": sorted(tuple(r) for r in conn.execute(select(t.station_hours))),
+            "months": sorted((sid, str(mo), bytes(a), bytes(u)) for sid, mo, a, u in
+                             conn.execute(select(t.station_months)))}
+
+
+def _months_agree(db: t.Database) -> None:
+    """station_months holds station_hours' hours and the hours visits started in, bit
+    for bit (bit i: the i-th hour of the UTC month).
+    """
+    with db.read() as conn:
+        alive = {(sid, int(h)) for sid, h in conn.execute(select(t.station_hours))}
+        s = t.session_summaries.c
+        used = {(sid, int(w // 3600)) for sid, w in conn.execute(select(s.station_id,
+                                                                         s.started))}
+        got_alive: set[tuple[str, int]] = set()
+        got_used: set[tuple[str, int]] = set()
+        for sid, month, a, u in conn.execute(select(t.station_months)):
+            first = rollups.month_start(m._as_date(month))
+            for bits, into in ((int.from_bytes(a, "little"), got_alive),
+                               (int.from_bytes(u, "little"), got_used)):
+                into |= {(sid, first + i) for i in range(bits.bit_length()) if bits >> i & 1}
+    assert (got_alive, got_used) == (alive, used)
+    assert used
 
 
 def test_day_ranges_read_whole_months_and_the_days_at_each_end(hall: t.Database) -> None:
@@ -190,11 +212,14 @@ def test_summarising_again_leaves_the_sums_as_a_rebuild_makes_them(
                 select(t.session_summaries.c.station_id, t.session_summaries.c.session))}
         summaries.resummarise(conn, time.time(), touched)
     assert _tables(hall) == kept
+    _months_agree(hall)
     with hall.write() as conn:
         rollups.rebuild_rollups(conn)
     rebuilt = _tables(hall)
-    assert {k: v for k, v in rebuilt.items() if k != "alive"} == {
-        k: v for k, v in kept.items() if k != "alive"}
+    # (alive hours are found again in the events still stored)
+    assert {k: v for k, v in rebuilt.items() if k not in ("alive", "months")} == {
+        k: v for k, v in kept.items() if k not in ("alive", "months")}
+    _months_agree(hall)
 
 
 def test_migrating_a_hub_with_visits_sums_them(hall: t.Database) -> None:
@@ -204,14 +229,23 @@ def test_migrating_a_hub_with_visits_sums_them(hall: t.Database) -> None:
 
     kept = _tables(hall)
     cfg = config()
+    with hall.write() as conn:  # back to before station_months, then up again
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    run_upgrade(hall)
+    assert _tables(hall) == kept  # station_months made again from what is kept
     with hall.write() as conn:  # back to before the rollups, then up again
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0004")
     run_upgrade(hall)
     again = _tables(hall)
-    assert {k: v for k, v in again.items() if k != "alive"} == {
-        k: v for k, v in kept.items() if k != "alive"}
+    assert {k: v for k, v in again.items() if k not in ("alive", "months")} == {
+        k: v for k, v in kept.items() if k not in ("alive", "months")}
+    _months_agree(hall)
     assert _run(hall, m.visits, m.Filter(hall="h1")) == 5
+    with hall.read() as conn:  # the data steps ran, and left no row behind
+        assert not conn.execute(select(t.summary_marks.c.key)
+                                .where(t.summary_marks.c.key.like("pending:%"))).all()
 
 
 def test_absurd_and_reversed_ranges_stay_clear(hall: t.Database) -> None:
@@ -286,3 +320,92 @@ def test_visits_split_by_station_and_version(hall: t.Database) -> None:
         assert m.visits_by(conn, m.Filter(), "hall_id") == {"h1": 5}
         with pytest.raises(m.ReportError, match="not 'lang'"):
             m.visits_by(conn, m.Filter(), "lang")
+
+
+# -- alive-but-unused hours from station_months, against the hour-by-hour definition ------
+
+def _unused_fleet(db: t.Database) -> None:
+    """Three halls: Shanghai (09:00-17:00; s1), Kolkata (UTC+5:30, always open; k1 — a
+    day starts in the middle of a UTC hour) and London (a station open 20:00-02:00 of
+    its own, across the end of summer time on Oct 25; l1). Alive hours and visits at
+    random from Oct 20 to Dec 10, and a few placed on the edges of days and months.
+    """
+    from zoneinfo import ZoneInfo
+
+    from showfloor.hub import enrolment
+
+    setup_hall(db)
+    with db.write() as conn:
+        enrolment.ensure_hall(conn, 0.0, "Kolkata", hall_id="h2", timezone="Asia/Kolkata")
+        enrolment.ensure_hall(conn, 0.0, "London", hall_id="h3", timezone="Europe/London",
+                              opening_hours={"daily": "09:00-17:00"})
+        for sid, hall, own in (("k1", "h2", None), ("l1", "h3", {"daily": "20:00-02:00"})):
+            conn.execute(insert(t.stations).values(
+                id=sid, hall_id=hall, name=sid, profile="touch", public_key="k" * 43,
+                enrolled=local(2026, 10, 1, 8), opening_hours=own))
+    kolkata = ZoneInfo("Asia/Kolkata")
+
+    def kol(d: int, mo: int, h: int, mi: int) -> float:
+        return dt.datetime(2026, mo, d, h, mi, tzinfo=kolkata).timestamp()
+
+    rng = random.Random(11)
+    lo, hi = local(2026, 10, 20, 0), local(2026, 12, 10, 0)
+    for n, sid in enumerate(("s1", "k1", "l1")):
+        b = Boot(f"dd{n}")
+        b.started(lo - 3600)
+        walls = sorted(rng.uniform(lo, hi) for _ in range(400))
+        # Kolkata: alive in the UTC hours holding Nov 1's midnight (18:30 UTC Oct 31) and
+        # Dec 1's; visits just before and just after those midnights
+        edges = [kol(31, 10, 23, 50), kol(1, 11, 0, 10), kol(30, 11, 23, 40)] if n == 1 else []
+        for w in sorted(walls[::2] + edges):
+            b.event("surface_metrics", w, source="station", surface="main", frames=60,
+                    p50=16.0, p99=20.0)
+        for i, w in enumerate(sorted(walls[1::4] + edges)):
+            b.visit(f"{sid}-v{i}", w, lang="en", scenes=["intro"], dwell=30)
+        events = b.out
+        for i in range(0, len(events), 400):
+            store(db, sid, events[i:i + 400], time.time())
+            summaries.summarise_all(db)
+
+
+@pytest.mark.parametrize("days", [
+    (D(2026, 10, 20), D(2026, 12, 9)),  # everything, across two month ends
+    (D(2026, 11, 1), D(2026, 11, 1)),  # Kolkata's day starts at 18:30 UTC Oct 31
+    (D(2026, 10, 24), D(2026, 10, 26)),  # London's clocks go back on the 25th
+    (D(2026, 11, 2), D(2026, 11, 30)),
+    (D(2026, 12, 1), D(2026, 12, 31)),
+])
+def test_unused_hours_from_month_bits_equal_the_hour_by_hour_definition(
+        db_url: str, days: tuple[dt.date, dt.date]) -> None:
+    db = t.Database(db_url)
+    try:
+        t.upgrade(db)
+        _unused_fleet(db)
+        for f in (m.Filter(start=days[0], end=days[1]),
+                  m.Filter(hall="h2", start=days[0], end=days[1]),
+                  m.Filter(station="l1", start=days[0], end=days[1])):
+            with db.read() as conn:
+                fast, slow = m.unused_hours(conn, f), m.unused_hours_by_rows(conn, f)
+            assert fast == slow
+        with db.read() as conn:
+            whole = m.unused_hours(conn, m.Filter(start=D(2026, 10, 20), end=D(2026, 12, 9)))
+        assert all(v["alive_open"] > v["unused"] > 0 for v in whole.values())
+        # k1's visits' events all gone (and the visits with them): each hour they
+        # started in is unused again; the two ways still agree
+        with db.write() as conn:
+            s = t.session_summaries.c
+            gone = [tuple(r) for r in conn.execute(select(s.station_id, s.session)
+                                                   .where(s.station_id == "k1"))]
+            for sid, name in gone:
+                conn.execute(delete(t.events).where(t.events.c.station_id == sid)
+                             .where(t.events.c.session == name))
+            summaries.resummarise(conn, time.time(), {g: [] for g in gone})
+        f = m.Filter(start=days[0], end=days[1])
+        with db.read() as conn:
+            assert m.unused_hours(conn, f) == m.unused_hours_by_rows(conn, f)
+            after = m.unused_hours(conn, m.Filter(start=D(2026, 10, 20), end=D(2026, 12, 9)))
+        assert after["k1"] == {"alive_open": whole["k1"]["alive_open"],
+                               "unused": whole["k1"]["alive_open"]}
+        assert after["s1"] == whole["s1"]
+    finally:
+        db.dispose()

@@ -78,7 +78,7 @@ _METRICS: dict[str, Callable[[Connection, metrics.Filter], Any]] = {
     "visits": metrics.visits, "per_open_hour": metrics.per_open_hour,
     "end": metrics.end_share, "dwell": metrics.dwell, "funnel": metrics.funnel,
     "gain": metrics.gain, "languages": metrics.languages, "heatmap": metrics.heatmap,
-    "attraction": metrics.attraction,
+    "attraction": metrics.attraction_counts,
 }
 
 
@@ -124,7 +124,12 @@ def _visits(c: _Context) -> list[tuple[Any, ...]]:
     v = c.shown("visits")
     po, end, dw = c.shown("per_open_hour"), c.shown("end"), c.shown("dwell")
     return [(v, po["open_hours"], po["rate"], end["reached"], end["share"], dw["n"],
-             dw["median"], c.shown("attraction"))]
+             dw["median"], _rate(c.shown("attraction")))]
+
+
+def _rate(attraction: Any) -> Any:
+    """The rate of an attraction part ({"visits", "passers", "rate"} or None)."""
+    return None if attraction is None else attraction["rate"]
 
 
 def _by_day(c: _Context) -> list[tuple[Any, ...]]:
@@ -251,7 +256,8 @@ def _heatmap(c: _Context) -> list[tuple[Any, ...]]:
 
 
 def _attraction(c: _Context) -> list[tuple[Any, ...]]:
-    return [(c.shown("visits"), None, c.shown("attraction"))]
+    a = c.shown("attraction")
+    return [(c.shown("visits"), None if a is None else a["passers"], _rate(a))]
 
 
 def _unused(c: _Context) -> list[tuple[Any, ...]]:

@@ -12,7 +12,8 @@ so the definitions can be tested by hand.
 
 Learning and per-question results are grouped by exhibit **version**: a quiz that
 changed between versions is never mixed. A scene type adds its own part of a report
-through :data:`SECTIONS` (the quiz's per-question table is the first).
+through :data:`SECTIONS` (the quiz's per-question table, and the ask terminal's
+questions, :func:`asks`).
 """
 
 from __future__ import annotations
@@ -633,6 +634,14 @@ def attraction(conn: Connection, f: Filter) -> float | None:
     """Visits started ÷ people passing, at the stations and on the days a presence
     sensor counted passers-by (``passer_by``); None where none did.
     """
+    counts = attraction_counts(conn, f)
+    return None if counts is None else float(counts["rate"])
+
+
+def attraction_counts(conn: Connection, f: Filter) -> dict[str, Any] | None:
+    """:func:`attraction` with what it divides: ``visits`` (started at the stations and
+    on the days a sensor counted), ``passers`` and ``rate``; None where none counted.
+    """
     check(conn, f)
     p, v = t.report_presence.c, t.report_visits.c
     conds: list[ColumnElement[bool]] = []
@@ -652,10 +661,10 @@ def attraction(conn: Connection, f: Filter) -> float | None:
     passers = conn.execute(counted).scalar()
     if not passers:
         return None
-    started = conn.execute(select(func.sum(v.visits)).select_from(
+    started = int(conn.execute(select(func.sum(v.visits)).select_from(
         t.report_visits.join(t.report_presence, and_(*ran[1:])))
-        .where(v.grain == "d", *ran[3:], *conds)).scalar()
-    return int(started or 0) / int(passers)
+        .where(v.grain == "d", *ran[3:], *conds)).scalar() or 0)
+    return {"visits": started, "passers": int(passers), "rate": started / int(passers)}
 
 
 def open_utc_hours(opening: Mapping[str, str], tz: str, first: dt.date, last: dt.date
@@ -682,11 +691,103 @@ def open_utc_hours(opening: Mapping[str, str], tz: str, first: dt.date, last: dt
     return out
 
 
+def _unused_bounds(conn: Connection, f: Filter
+                   ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]],
+                              dict[str, tuple[float, float]]]:
+    """The halls, the stations and each station's range of days as [lo, hi) walls."""
+    halls = check(conn, f)
+    if f.start is None or f.end is None:
+        raise ReportError("alive-but-unused hours need a start and an end date")
+    stations = _stations(conn, f)
+    bounds: dict[str, tuple[float, float]] = {}
+    for st in stations:
+        tz = str(halls.get(st["hall_id"], {}).get("timezone") or "UTC")
+        lo, hi = _day_bounds(tz, f.start, f.end)
+        assert lo is not None
+        assert hi is not None
+        bounds[st["id"]] = (lo, hi)
+    return halls, stations, bounds
+
+
+def _opening(halls: Mapping[str, Mapping[str, Any]], st: Mapping[str, Any]
+             ) -> tuple[dict[str, str], str]:
+    hall = halls.get(st["hall_id"], {})
+    return (dict(st["opening_hours"] or hall.get("opening_hours") or {}),
+            str(hall.get("timezone") or "UTC"))
+
+
+def _mask(hours_set: Iterable[int], base: int, top: int) -> int:
+    """The hours in [base, top) as a whole number: bit h − base for hour h."""
+    bits = bytearray((top - base + 7) // 8)
+    for h in hours_set:
+        if base <= h < top:
+            bits[(h - base) >> 3] |= 1 << ((h - base) & 7)
+    return int.from_bytes(bits, "little")
+
+
 def unused_hours(conn: Connection, f: Filter) -> dict[str, dict[str, int]]:
     """Per station: open hours alive (it reported frame metrics), and those with no visit.
 
     Hours are whole UTC hours; one counts as open when the station is open at its middle.
-    Alive hours come from ``station_hours`` (kept beyond the raw events' retention).
+    Read from ``station_months`` (one bit per hour of a UTC month, alive and used, kept
+    beyond the raw events' retention) as whole-number bit masks; the same numbers as
+    :func:`unused_hours_by_rows`, the definition, which reads hour by hour.
+    """
+    halls, stations, bounds = _unused_bounds(conn, f)
+    if not stations:
+        return {}
+    base = math.floor(min(b[0] for b in bounds.values()) / 3600)
+    top = math.ceil(max(b[1] for b in bounds.values()) / 3600)
+    sm, s = t.station_months.c, t.session_summaries.c
+    alive: dict[str, int] = defaultdict(int)
+    used: dict[str, int] = defaultdict(int)
+    ids = [st["id"] for st in stations]
+    first_month, last_month = rollups.month_of(base)[0], rollups.month_of(top - 1)[0]
+    for i in range(0, len(ids), 500):
+        for sid, month, a, u in conn.execute(
+                select(sm.station_id, sm.month, sm.alive, sm.used)
+                .where(sm.station_id.in_(ids[i:i + 500]))
+                .where(sm.month >= first_month).where(sm.month <= last_month)):
+            shift = rollups.month_start(_as_date(month)) - base
+            a_bits, u_bits = int.from_bytes(a, "little"), int.from_bytes(u, "little")
+            alive[sid] |= a_bits << shift if shift >= 0 else a_bits >> -shift
+            used[sid] |= u_bits << shift if shift >= 0 else u_bits >> -shift
+    opened: dict[tuple[str, str], int | None] = {}
+    out: dict[str, dict[str, int]] = {}
+    for st in stations:
+        sid = st["id"]
+        lo, hi = bounds[sid]
+        first, end = math.floor(lo / 3600), math.ceil(hi / 3600)  # hours [first, end)
+        window = ((1 << (end - first)) - 1) << (first - base)
+        hrs, tz = _opening(halls, st)
+        key = (orjson.dumps(hrs, option=orjson.OPT_SORT_KEYS).decode(), tz)
+        if key not in opened:
+            assert f.start is not None
+            assert f.end is not None
+            open_set = open_utc_hours(hrs, tz, f.start, f.end)
+            opened[key] = None if open_set is None else _mask(open_set, base, top)
+        open_bits = opened[key]
+        alive_open = alive[sid] & window & (window if open_bits is None else open_bits)
+        # a visit counts in the range's hours only when it started within [lo, hi):
+        # the hour holding lo or hi (a zone off the whole hour) is looked at alone
+        in_range = used[sid] & window
+        for h, a, b in ((first, lo, min(hi, (first + 1) * 3600.0)),
+                        (end - 1, max(lo, (end - 1) * 3600.0), hi)):
+            if (a, b) == (h * 3600.0, (h + 1) * 3600.0) or not alive_open >> (h - base) & 1:
+                continue
+            in_range &= ~(1 << (h - base))
+            if conn.execute(select(s.session).where(s.station_id == sid)
+                            .where(s.started >= a).where(s.started < b).limit(1)).first():
+                in_range |= 1 << (h - base)
+        out[sid] = {"alive_open": alive_open.bit_count(),
+                    "unused": (alive_open & ~in_range).bit_count()}
+    return out
+
+
+def unused_hours_by_rows(conn: Connection, f: Filter) -> dict[str, dict[str, int]]:
+    """:func:`unused_hours` by its definition, hour by hour from ``station_hours`` and
+    the visits' starts in ``session_summaries`` (slow for a region's year; the tests
+    hold the two equal).
     """
     halls = check(conn, f)
     if f.start is None or f.end is None:
@@ -736,12 +837,42 @@ def unused_hours(conn: Connection, f: Filter) -> dict[str, dict[str, int]]:
     return out
 
 
+#: the ``asked`` outcomes, in the order the ask section lists them
+ASK_OUTCOMES = ("answer", "refused", "safety", "help")
+#: the entries the ask section lists (the most asked)
+TOP_ENTRIES = 10
+
+
+def asks(conn: Connection, f: Filter) -> list[dict[str, Any]]:
+    """The ask terminal's section: a row for every question asked (``part`` "all"), one
+    per outcome, and one per entry of the :data:`TOP_ENTRIES` most asked; each with its
+    ``questions``, the ``visits`` that asked at least one of them, and ``share`` (of
+    all questions). Empty where no visit asked anything.
+    """
+    sums: dict[tuple[str, str], tuple[int, int]] = {}
+    for outcome, entry, asked, n in _sums(conn, f, "asks", ("outcome", "entry")):
+        sums[(str(outcome), str(entry))] = (int(asked), int(n))
+    total = sums.get(("", ""), (0, 0))[0]
+    if not total:
+        return []
+
+    def row(part: str, outcome: str, entry: str) -> dict[str, Any]:
+        q, n = sums.get((outcome if part != "all" else "", entry), (0, 0))
+        return {"part": part, "outcome": outcome, "entry": entry, "questions": q,
+                "visits": n, "share": q / total}
+
+    rows = [row("all", "", "")] + [row("outcome", o, "") for o in ASK_OUTCOMES]
+    entries = sorted(((-q, o, e) for (o, e), (q, _) in sums.items() if o and e))
+    rows += [row("entry", o, e) for _, o, e in entries[:TOP_ENTRIES]]
+    return rows
+
+
 # -- sections a scene type contributes -----------------------------------------------------
 
 Section = Callable[[Connection, Filter], Any]
 
 #: scene type → its report section (a function of the connection and the filter)
-SECTIONS: dict[str, Section] = {"quiz": questions}
+SECTIONS: dict[str, Section] = {"quiz": questions, "ask": asks}
 
 
 def register(scene_type: str, section: Section) -> None:
@@ -762,7 +893,7 @@ def report(conn: Connection, f: Filter) -> dict[str, Any]:
             "gain": gain(conn, f),
             "languages": languages(conn, f),
             "heatmap": heatmap(conn, f),
-            "attraction": attraction(conn, f),
+            "attraction": attraction_counts(conn, f),
             "sections": {name: fn(conn, f) for name, fn in SECTIONS.items()},
         }
     finally:

@@ -300,11 +300,16 @@ def _heatmap(v: Sequence[Sequence[int]], k: int, total: int | None) -> list[list
 
 def _attraction(v: Any, k: int, total: int | None) -> Any:
     if isinstance(v, Mapping):  # {"visits", "passers", "rate"}: visits on counted days
+        # the visits it divides are a cell (rate × passers gives them back), and so are
+        # the report's other visits (the total minus them)
         out = dict(v)
-        if small(_int(v.get("visits")), k) or small(total, k):
+        n = _int(v.get("visits"))
+        if small(total, k) or small(n, k) or (total is not None and n is not None
+                                              and share_hidden(n, total, k)):
             out["visits"] = out["rate"] = Suppressed(k)
         return out
-    return Suppressed(k) if v is not None and small(total, k) else v
+    # a bare rate: what it divides cannot be checked, so it is hidden (fail closed)
+    return None if v is None else Suppressed(k)
 
 
 def _as_is(v: Any, k: int, total: int | None) -> Any:
@@ -323,11 +328,62 @@ def _questions(v: Sequence[Mapping[str, Any]], k: int) -> list[dict[str, Any]]:
         else:
             if share_hidden(correct, n, k):
                 r["correct"] = r["share"] = Suppressed(k)
-            r["wrong"] = [(list(choices), cell(int(c), k)) for choices, c in r["wrong"]]
+            # the wrong answers shown are parts of the question's wrong answers (n −
+            # correct): hidden so that those minus the shown ones give none back
+            wrong = list(r["wrong"])
+            shown = suppress_breakdown(n - correct,
+                                       {str(i): int(c) for i, (_, c) in enumerate(wrong)}, k)
+            r["wrong"] = [(list(choices), shown[str(i)])
+                          for i, (choices, _) in enumerate(wrong)]
             if small(int(r["discrimination_n"]), k):
                 r["discrimination"] = r["discrimination_n"] = Suppressed(k)
         out.append(r)
     return out
+
+
+def _hide_together(parts: Mapping[str, int], hidden: set[str], k: int) -> set[str]:
+    """Parts (name → visits) whose counts add up to a shown total, ``hidden`` already
+    hidden: while those hidden are one alone, or none of them has k visits or more
+    (their visits may be the same visits, so only a part of k or more makes the hidden
+    ones at least k visits together), the visible part with the fewest visits (ties by
+    name) is hidden too.
+    """
+    hidden = set(hidden)
+    visible = sorted((n, name) for name, n in parts.items() if name not in hidden and n > 0)
+    while hidden and visible and (len(hidden) < 2 or
+                                  max(parts[h] for h in hidden) < k):
+        hidden.add(visible.pop(0)[1])
+    return hidden
+
+
+def _asks(v: Sequence[Mapping[str, Any]], k: int) -> list[dict[str, Any]]:
+    """The ask section (``metrics.asks``): each row's questions are hidden with its
+    visits; the outcomes' questions add up to all questions, and each outcome's
+    entries to its questions, so each is hidden together (:func:`_hide_together`).
+    """
+    rows = [dict(r) for r in v]
+    if not rows:
+        return rows
+    everyone = int(rows[0]["visits"])
+    hidden: set[int] = set()
+    if small(everyone, k):
+        hidden = set(range(len(rows)))
+    groups: dict[str, list[int]] = {"": [i for i, r in enumerate(rows)
+                                         if r["part"] == "outcome"]}
+    for i, r in enumerate(rows):
+        if r["part"] == "entry":
+            groups.setdefault(str(r["outcome"]), []).append(i)
+    for idx in groups.values():
+        parts = {str(i): int(rows[i]["visits"]) for i in idx}
+        primary = {str(i) for i in idx if small(int(rows[i]["visits"]), k) or i in hidden}
+        hidden |= {int(i) for i in _hide_together(parts, primary, k)}
+    # an entry of a hidden outcome: hidden with it (they are the same visits or fewer)
+    gone = {str(rows[i]["outcome"]) for i in hidden if rows[i]["part"] == "outcome"}
+    hidden |= {i for i, r in enumerate(rows) if r["part"] == "entry" and r["outcome"] in gone}
+    for i in hidden:
+        for key in ("questions", "visits", "share"):
+            rows[i][key] = Suppressed(k)
+    return rows
 
 
 _PARTS: dict[str, Callable[[Any, int, int | None], Any]] = {
@@ -337,6 +393,7 @@ _PARTS: dict[str, Callable[[Any, int, int | None], Any]] = {
 }
 
 register("quiz", _questions)
+register("ask", _asks)
 
 
 # -- JSON ------------------------------------------------------------------------------

@@ -269,6 +269,8 @@ session_summaries = Table(
     Column("first_wall", Double, nullable=False),  # the wall range of all its events
     Column("last_wall", Double, nullable=False),
     Column("updated", Double, nullable=False),
+    # the ask terminal's questions: [outcome, entry or null] per ``asked`` event, in order
+    Column("asks", JSON, nullable=False, default=list, server_default=text("'[]'")),
     Index("session_summaries_hall_started", "hall_id", "started"),
     Index("session_summaries_exhibit_started", "exhibit", "version", "started"),
     Index("session_summaries_boot", "station_id", "boot"),
@@ -372,6 +374,13 @@ report_pairs = _rollup(  # learning gain: visits by pre and post score (-1: not 
     Column("post", Integer, primary_key=True, autoincrement=False),
     Column("visits", Integer, nullable=False),
 )
+report_asks = _rollup(  # the ask terminal: questions and the visits asking them
+    "report_asks",
+    Column("outcome", String(16), primary_key=True),  # "": every outcome
+    Column("entry", String(128), primary_key=True),  # "": every entry (and none)
+    Column("asked", Integer, nullable=False),  # questions
+    Column("visits", Integer, nullable=False),  # visits with at least one of them
+)
 # people passing a station (``passer_by``) per local day; attraction
 report_presence = Table(
     "report_presence", metadata,
@@ -385,6 +394,16 @@ station_hours = Table(
     "station_hours", metadata,
     Column("station_id", String(64), primary_key=True),
     Column("hour", BigInteger, primary_key=True, autoincrement=False),
+)
+# per station and UTC month (keyed by its first day), one bit per hour of the month
+# (bit i: the month's i-th UTC hour): ``alive`` as ``station_hours`` holds them, ``used``
+# where a visit started; what alive-but-unused hours read for a long range
+station_months = Table(
+    "station_months", metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("alive", LargeBinary, nullable=False),
+    Column("used", LargeBinary, nullable=False),
 )
 
 

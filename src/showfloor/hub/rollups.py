@@ -18,12 +18,16 @@ the metrics also use to read a single station's visits straight from the summari
 Two tables hold what the raw events would otherwise be read for (retention purges
 those after ``retention_days``): ``station_hours`` (the UTC hours in which a station
 reported frame times, for alive-but-unused hours) and ``report_presence`` (people
-passing a station per day, from ``passer_by``, for attraction).
+passing a station per day, from ``passer_by``, for attraction). ``station_months``
+holds the same alive hours as one bit per hour of a UTC month, beside the hours in
+which a visit started (``used``), so a region's year of alive-but-unused hours reads
+one short row per station and month (:func:`mark_alive`, :func:`mark_used`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -31,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Integer, Table, cast, delete, func, select
+from sqlalchemy import Connection, Integer, Table, bindparam, cast, delete, func, select, update
 
 from showfloor import hours
 from showfloor.errors import ConfigError
@@ -43,6 +47,8 @@ KEY = ("day", "hall_id", "exhibit", "version")
 REGION = "*"
 #: visits summarised in one go when rebuilding every rollup
 REBUILD_CHUNK = 2000
+#: the bytes of one ``station_months`` bit mask (31 days × 24 hours)
+MONTH_BYTES = 93
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ ROLLUPS: dict[str, Rollup] = {
                       ("visits",)),
     "items": Rollup(t.report_items, ("scene", "question", "total", "correct"), ("visits",)),
     "pairs": Rollup(t.report_pairs, ("measure", "maximum", "pre", "post"), ("visits",)),
+    "asks": Rollup(t.report_asks, ("outcome", "entry"), ("asked", "visits")),
 }
 
 #: rollup name → (day, hall, exhibit, version, *its keys) → [*sums, *least]
@@ -138,6 +145,16 @@ def add_visit(delta: Delta, row: Mapping[str, Any], answers: Iterable[Mapping[st
         score = (quizzes.get(scene) or {}).get("score")
         total = int(score) if isinstance(score, int | float) else -1
         _add(delta, "items", (*base, scene, question, total, correct), [sign])
+    asks = row.get("asks") or []
+    if asks:  # questions and visits: in all, per outcome, per outcome and entry
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for outcome, entry in asks:
+            counts[("", "")] += 1
+            counts[(str(outcome), "")] += 1
+            if entry is not None:
+                counts[(str(outcome), str(entry))] += 1
+        for (outcome, entry), n in counts.items():
+            _add(delta, "asks", (*base, outcome, entry), [sign * n, sign])
     if row.get("measure") is not None:
         pre, post = row.get("pre_score"), row.get("post_score")
         _add(delta, "pairs", (*base, str(row["measure"]), int(row.get("measure_max") or 0),
@@ -201,6 +218,103 @@ def mark_alive(conn: Connection, hours_seen: set[tuple[str, int]]) -> None:
     rows = [{"station_id": sid, "hour": h} for sid, h in sorted(hours_seen)]
     for i in range(0, len(rows), 1000):
         conn.execute(t.insert_new(conn, t.station_hours), rows[i:i + 1000])
+    changes: dict[tuple[str, dt.date], list[int]] = {}
+    for sid, h in hours_seen:
+        month, first = month_of(h)
+        changes.setdefault((sid, month), [0, 0, 0])[0] |= 1 << (h - first)
+    update_months(conn, changes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_of_day(day: int) -> tuple[dt.date, int]:
+    d = dt.datetime.fromtimestamp(day * 86400, dt.UTC)
+    first = dt.datetime(d.year, d.month, 1, tzinfo=dt.UTC)
+    return first.date(), int(first.timestamp()) // 3600
+
+
+def month_of(hour: int) -> tuple[dt.date, int]:
+    """The UTC month of an hour (wall // 3600): its first day, and its first hour."""
+    return _month_of_day(hour // 24)
+
+
+def month_start(month: dt.date) -> int:
+    """The first UTC hour (wall // 3600) of the month that starts on ``month``."""
+    return int(dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC).timestamp()) // 3600
+
+
+def _bits(value: bytes | None) -> int:
+    return int.from_bytes(value or b"", "little")
+
+
+def update_months(conn: Connection, changes: Mapping[tuple[str, dt.date], list[int]]) -> None:
+    """Change ``station_months``: (station, month) → [alive bits to set, used bits to set,
+    used bits to clear] (bit i: the month's i-th hour).
+    """
+    sm = t.station_months
+    by_month: dict[dt.date, list[str]] = defaultdict(list)
+    for sid, month in changes:
+        by_month[month].append(sid)
+    have: dict[tuple[str, dt.date], tuple[int, int]] = {}
+    for month, sids in by_month.items():
+        for i in range(0, len(sids), 500):
+            for sid, alive, used in conn.execute(
+                    select(sm.c.station_id, sm.c.alive, sm.c.used)
+                    .where(sm.c.month == month).where(sm.c.station_id.in_(sids[i:i + 500]))):
+                have[(sid, month)] = (_bits(alive), _bits(used))
+    new, changed = [], []
+    for key, (alive_on, used_on, used_off) in changes.items():
+        alive, used = have.get(key, (0, 0))
+        now_alive, now_used = alive | alive_on, (used | used_on) & ~used_off
+        row = {"b_sid": key[0], "b_month": key[1],
+               "b_alive": now_alive.to_bytes(MONTH_BYTES, "little"),
+               "b_used": now_used.to_bytes(MONTH_BYTES, "little")}
+        if key not in have:
+            new.append(row)
+        elif (now_alive, now_used) != (alive, used):
+            changed.append(row)
+    for i in range(0, len(new), 1000):
+        conn.execute(sm.insert(), [{"station_id": r["b_sid"], "month": r["b_month"],
+                                    "alive": r["b_alive"], "used": r["b_used"]}
+                                   for r in new[i:i + 1000]])
+    if changed:
+        conn.execute(update(sm).where(sm.c.station_id == bindparam("b_sid"))
+                     .where(sm.c.month == bindparam("b_month"))
+                     .values(alive=bindparam("b_alive"), used=bindparam("b_used")), changed)
+
+
+def mark_used(conn: Connection, net: Mapping[tuple[str, int], int]) -> None:
+    """Keep the ``used`` hours of ``station_months`` after visits were summarised again:
+    (station, UTC hour of a visit's start) → visits added there less those taken away.
+    An hour that lost visits stays used while ``session_summaries`` holds another.
+    """
+    s = t.session_summaries.c
+    changes: dict[tuple[str, dt.date], list[int]] = {}
+    for (sid, h), n in net.items():
+        if n == 0:
+            continue
+        if n < 0 and conn.execute(select(s.session).where(s.station_id == sid)
+                                  .where(s.started >= h * 3600)
+                                  .where(s.started < (h + 1) * 3600).limit(1)).first():
+            continue
+        month, first = month_of(h)
+        changes.setdefault((sid, month), [0, 0, 0])[1 if n > 0 else 2] |= 1 << (h - first)
+    update_months(conn, changes)
+
+
+def rebuild_station_months(conn: Connection) -> None:
+    """``station_months`` again from ``station_hours`` and ``session_summaries``."""
+    conn.execute(delete(t.station_months))
+    changes: dict[tuple[str, dt.date], list[int]] = {}
+    s = t.session_summaries.c
+    started = (func.floor(s.started / 3600) if conn.dialect.name == "postgresql"
+               else cast(s.started / 3600, Integer))  # started ≥ 0: truncation is floor
+    for i, query in enumerate((select(t.station_hours.c.station_id, t.station_hours.c.hour),
+                               select(s.station_id, started).distinct())):
+        for sid, h in conn.execute(query):
+            h = int(h)
+            month, first = month_of(h)
+            changes.setdefault((str(sid), month), [0, 0, 0])[i] |= 1 << (h - first)
+    update_months(conn, changes)
 
 
 def count_passers(conn: Connection, days: set[tuple[str, dt.date]]) -> None:
@@ -283,4 +397,5 @@ def rebuild_rollups(conn: Connection) -> int:
     passed = conn.execute(select(ev.station_id, ev.wall, ev.kind)
                           .where(ev.kind == "passer_by")).all()
     station_events(conn, passed)
+    rebuild_station_months(conn)
     return done

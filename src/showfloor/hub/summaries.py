@@ -25,7 +25,8 @@ of the same boot (the newest before the visit's first event).
 The same pass keeps the report rollups (``hub/rollups.py``): each visit summarised
 again takes its old summary's share out of the sums and puts its new one in, in the
 same transaction; and the station events it reads mark the hours a station was alive
-(``surface_metrics``) and count people passing (``passer_by``).
+(``surface_metrics``) and count people passing (``passer_by``); the hours in which
+visits started are kept beside the alive ones (``station_months``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,7 @@ def resummarise(conn: Connection, now: float,
     starts: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
     # the rollups lose each old summary's share and gain the new one's
     delta = rollups.new_delta()
+    used: Counter[tuple[str, int]] = Counter()  # (station, UTC hour of a start) → ±visits
     done = 0
     for sid, sessions in by_station.items():
         names = list(sessions)
@@ -181,6 +183,7 @@ def resummarise(conn: Connection, now: float,
                 if before is not None:
                     changed.add(name)
                 rollups.add_visit(delta, row, ans, zones.get(row["hall_id"], dt.UTC))
+                used[(sid, int(float(row["started"]) // 3600))] += 1
             if changed:  # their old share comes out of the rollups
                 old_answers: dict[str, list[dict[str, Any]]] = defaultdict(list)
                 for r in conn.execute(select(t.session_answers)
@@ -191,6 +194,7 @@ def resummarise(conn: Connection, now: float,
                     o = old[name]
                     rollups.add_visit(delta, o, old_answers[name],
                                       zones.get(o["hall_id"], dt.UTC), -1)
+                    used[(sid, int(float(o["started"]) // 3600))] -= 1
             conn.execute(delete(t.session_answers).where(t.session_answers.c.station_id == sid)
                          .where(t.session_answers.c.session.in_(chunk)))
             conn.execute(delete(t.session_summaries).where(s.station_id == sid)
@@ -201,6 +205,7 @@ def resummarise(conn: Connection, now: float,
                 conn.execute(insert(t.session_answers), answers)
             done += len(summaries)
     rollups.apply(conn, delta)
+    rollups.mark_used(conn, used)
     return done
 
 
@@ -248,6 +253,7 @@ def summary(evs: Iterable[Any], *, exhibit: str, version: str
     scenes: list[str] = []
     quizzes: dict[str, dict[str, Any]] = {}
     answers: dict[tuple[str, str], dict[str, Any]] = {}
+    asks: list[list[str | None]] = []
     for e in evs:
         data = e.data or {}
         if e.kind == "session_started":
@@ -266,6 +272,10 @@ def summary(evs: Iterable[Any], *, exhibit: str, version: str
             dwell = float(duration) if isinstance(duration, int | float) else \
                 float(e.t) - float(first.t)
             reached = reached or reason in END_REASONS
+        elif e.kind == "asked":
+            entry = data.get("entry")
+            asks.append([str(data.get("outcome", ""))[:16],
+                         None if entry is None else str(entry)[:128]])
         elif e.kind == "quiz_completed" and e.scene is not None and e.scene not in quizzes:
             quizzes[str(e.scene)] = {k: data.get(k) for k in (
                 "score", "max", "correct", "count", "role", "measure")}
@@ -297,6 +307,7 @@ def summary(evs: Iterable[Any], *, exhibit: str, version: str
         "events": len(evs),
         "first_wall": min(float(e.wall) for e in evs),
         "last_wall": max(float(e.wall) for e in evs),
+        "asks": asks,
     }
     return row, list(answers.values())
 
