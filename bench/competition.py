@@ -105,17 +105,26 @@ class Player:
         self.tasks.append(asyncio.create_task(later()))
 
     async def reader(self) -> None:
+        """Messages as they arrive, each stamped with when its delay is over (a delay
+        line: messages in flight overlap, as on a network, but never overtake)."""
+        line: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
+        self.tasks.append(asyncio.create_task(self._deliver(line)))
         async for text in self.ws:
-            msg = json.loads(text)
-            if self.link is not None:
-                at = self.link.down()
-                await asyncio.sleep(max(0.0, at - time.monotonic()))
-            if msg["type"] == "ping":
-                await self.send("pong", n=msg["n"])
-                continue
-            if msg["type"] == "sync":
-                self.sync.add(msg["t0"], msg["t1"], msg["t2"], self.now())
-                continue
+            at = self.link.down() if self.link is not None else time.monotonic()
+            line.put_nowait((at, str(text)))
+
+    async def _deliver(self, line: asyncio.Queue[tuple[float, str]]) -> None:
+        while True:
+            at, text = await line.get()
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            await self._take(json.loads(text))
+
+    async def _take(self, msg: dict[str, Any]) -> None:
+        if msg["type"] == "ping":
+            await self.send("pong", n=msg["n"])
+        elif msg["type"] == "sync":
+            self.sync.add(msg["t0"], msg["t1"], msg["t2"], self.now())
+        else:
             await self.inbox.put(msg)
 
     async def until(self, kind: str, timeout: float = 30, **match: Any) -> dict[str, Any]:
@@ -235,11 +244,16 @@ async def run(args: argparse.Namespace) -> None:
             await board.until("view", phase="between", timeout=args.seconds + 10)
             close_lag.append(time.monotonic() - deadline)
             skews += list(reveals.values())
-            con = sqlite3.connect(data / "events.sqlite")
-            rows = con.execute("SELECT data FROM events WHERE kind = 'answer_taken'").fetchall()
-            con.close()
-            got = [json.loads(r[0]) for r in rows]
-            mine = [g for g in got if g["n"] == n]
+            mine: list[dict[str, Any]] = []
+            for _ in range(20):  # the station's writer thread commits a moment later
+                con = sqlite3.connect(data / "events.sqlite")
+                rows = con.execute("SELECT data FROM events WHERE kind = 'answer_taken'"
+                                   ).fetchall()
+                con.close()
+                mine = [g for g in (json.loads(r[0]) for r in rows) if g["n"] == n]
+                if len(mine) >= len(players):
+                    break
+                await asyncio.sleep(0.1)
             teams_once = [g["team"] for g in mine]
             once += int(len(teams_once) == len(players) == len(set(teams_once)))
             station_order = [g["team"] for g in sorted(mine, key=lambda g: g["elapsed_ms"])]

@@ -50,6 +50,10 @@ PINGS = 8
 #: added to a page's longest recent round trip: how long an answer may have been on its way
 SLACK_MARGIN = 0.25
 ROLES = ("host", "board", "player")
+#: the moments after which the pages' view may wait a little (answers), to be sent once
+QUIET = frozenset({"competition_input", "answer_taken"})
+#: how long it may wait, seconds
+COALESCE = 0.1
 #: the host page's key when the profile names no variable of its own (`showfloor hall`
 #: sets it, so it can print the host's address)
 HOST_KEY_ENV = "SHOWFLOOR_COMPETITION_HOST_KEY"
@@ -94,6 +98,8 @@ class Room:
         self.pages: set[Page] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._pending: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task[None] | None = None
         self._open()
 
     # -- a competition -----------------------------------------------------------
@@ -161,10 +167,33 @@ class Room:
         for e in effects:
             if isinstance(e, Rejected) and origin is not None:
                 await self._say(origin, e.reason)
-        if any(isinstance(e, ShowView) for e in effects):
+        if not any(isinstance(e, ShowView) for e in effects):
+            return
+        moments = {e.event.kind for e in effects if isinstance(e, RecordEvent)}
+        if moments <= QUIET:
+            # an answer changes only "who has answered": 40 teams answering within a
+            # fraction of a second make one view, not 40 (each to every page)
+            self._soon()
+        else:
             await self.broadcast()
 
-    def view_for(self, page: Page) -> dict[str, Any]:
+    def _soon(self) -> None:
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(COALESCE, self._flush)
+
+    def _flush(self) -> None:
+        self._pending = None
+        self._flushing = asyncio.create_task(self.broadcast())
+
+    def view_for(self, page: Page, base: dict[str, Any] | None = None) -> dict[str, Any]:
+        v = dict(base) if base is not None else self.base_view()
+        staff = page.role in ("host", "board")
+        v["code"] = self.code if staff else None
+        v["you"] = page.team if page.role == "player" else None
+        return v
+
+    def base_view(self) -> dict[str, Any]:
+        """The view every page gets (before its own fields): worked out once a broadcast."""
         v = self.engine.view()
         names = {t: self.labels.get(t, {}) for t in self.engine.teams}
         for row in v["board"]:
@@ -176,19 +205,25 @@ class Room:
                      if t not in claimed and t not in self.engine.removed]
         v["claimed"] = sorted(claimed & set(self.engine.teams))
         v["now"] = self.clock()
-        staff = page.role in ("host", "board")
-        v["code"] = self.code if staff else None
-        v["you"] = page.team if page.role == "player" else None
         return v
 
     async def broadcast(self) -> None:
-        for page in list(self.pages):
-            if page.role is None:
-                continue
-            try:
-                await page.send("view", view=self.view_for(page))
-            except (WebSocketDisconnect, RuntimeError, OSError):
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        base = self.base_view()
+        # the leaderboard first (everyone looks at it), then the host, then the players
+        order = {"board": 0, "host": 1, "player": 2}
+        pages = sorted((p for p in self.pages if p.role is not None),
+                       key=lambda p: order.get(p.role or "", 3))
+        results = await asyncio.gather(
+            *(p.send("view", view=self.view_for(p, base)) for p in pages),
+            return_exceptions=True)
+        for page, r in zip(pages, results, strict=True):
+            if isinstance(r, (WebSocketDisconnect, RuntimeError, OSError)):
                 self.pages.discard(page)
+            elif isinstance(r, BaseException):
+                raise r
 
     async def _say(self, page: Page, reason: str) -> None:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
