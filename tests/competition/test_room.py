@@ -209,3 +209,25 @@ def test_a_whole_competition_over_the_protocol(station: RunningStation) -> None:
     assert welcome["team"] == content_teams[0]
     for c in (again, host, board, p1, p2):
         c.close()
+
+
+def test_bad_messages_get_a_sentence_and_the_page_goes_on(station: RunningStation) -> None:
+    page, _ = client(station, "player")
+    page.ws.send("this is not json")
+    assert refusal(page) == "a message must be a JSON object with a type"
+    page.ws.send(json.dumps({"type": "answer", "pad": "x" * 4000}))
+    assert refusal(page) == "that message is too long"
+    page.ws.send('{"type": "sync", "t0": Infinity}')  # not a number a clock can read
+    page.send("answer", n=0, choices=["a"], elapsed_ms=1)
+    assert refusal(page) == "join a team first"  # the Infinity got no answer, and no harm
+    page.clock_sync(2)  # and the clock exchanges still work
+    assert page.sync.ready is False and page.sync.delay < 1.0
+    host, _ = client(station, "host", key=KEY)
+    host.send("add_team", name=12345)
+    assert refusal(host) == "type a team name"
+    host.send("remove_team", team="nobody")
+    assert refusal(host) == "no such team"
+    page.send("begin")
+    assert refusal(page) == "a player page cannot send 'begin'"
+    for c in (page, host):
+        c.close()

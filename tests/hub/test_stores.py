@@ -81,6 +81,7 @@ def test_any_viewer_reads_what_the_hub_stores(page: str) -> None:
 def test_the_page_lists_every_event_kind_docs_events_md_lists(page: str) -> None:
     assert _page_kinds(page, "engine-kinds") == _doc_kinds("Engine events")
     assert _page_kinds(page, "station-kinds") == _doc_kinds("Station events")
+    assert _page_kinds(page, "competition-kinds") == _doc_kinds("Competition events")
 
 
 def test_the_page_lists_every_export_table(page: str) -> None:

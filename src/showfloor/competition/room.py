@@ -20,6 +20,7 @@ import hmac
 import io
 import json
 import logging
+import math
 import os
 import secrets
 import time
@@ -27,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -282,7 +283,7 @@ class Room:
         kind = msg["type"]
         if kind == "sync":
             t0 = msg.get("t0")
-            if isinstance(t0, (int, float)) and not isinstance(t0, bool):
+            if _number(t0):
                 with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
                     await page.send("sync", t0=t0, t1=received, t2=self.clock())
             return
@@ -377,7 +378,7 @@ class Room:
             await self._say(page, "join a team first")
             return
         n, choices, ms = msg.get("n"), msg.get("choices"), msg.get("elapsed_ms")
-        if not isinstance(n, int) or not isinstance(ms, (int, float)) or \
+        if not isinstance(n, int) or isinstance(n, bool) or not _number(ms) or \
                 not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
             await self._say(page, "an answer needs n, choices and elapsed_ms")
             return
@@ -390,7 +391,7 @@ class Room:
         key, ms = msg.get("key"), msg.get("elapsed_ms")
         box = next(((j, b) for j, b in enumerate(self.profile.buzzers)
                     if isinstance(key, str) and key in b.keys), None)
-        if box is None or not isinstance(ms, (int, float)):
+        if box is None or not _number(ms):
             return  # a key no buzzer types: someone at the board's keyboard
         j, b = box
         now = self.engine.now
@@ -502,6 +503,12 @@ class Room:
                 Route("/competition/join.svg", qr),
                 Route("/competition", missing),
                 WebSocketRoute("/competition/ws", self.serve)]
+
+
+def _number(x: object) -> TypeGuard[float]:
+    """A finite JSON number (not true/false, not Infinity or NaN, and not absurdly large)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and \
+        math.isfinite(x) and abs(x) < 1e12
 
 
 def competition_urls(base: str, key: str) -> dict[str, str]:

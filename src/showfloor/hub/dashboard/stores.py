@@ -30,6 +30,12 @@ ENGINE_KINDS = (
 STATION_KINDS = (
     "surface_joined", "surface_left", "surface_metrics", "kiosk", "passer_by", "command",
     "operator", "content")
+#: what a station running a knowledge competition records (docs/events.md, "Competition
+#: events"): team ids and names, answers and scores — never a player
+COMPETITION_KINDS = (
+    "competition_input", "team_joined", "team_removed", "competition_started",
+    "question_revealed", "answer_taken", "question_closed", "question_skipped",
+    "competition_paused", "competition_resumed", "competition_ended")
 
 
 def last_purge(conn: Connection) -> dict[str, Any] | None:
@@ -65,6 +71,7 @@ def router() -> APIRouter:
             k=state.settings.report_min_cell, floor=privacy.FLOOR,
             retention_days=state.settings.retention_days,
             engine_kinds=ENGINE_KINDS, station_kinds=STATION_KINDS,
+            competition_kinds=COMPETITION_KINDS,
             tables=[(s.name, s.row) for s in exports.SPECS])
 
     return r
