@@ -789,18 +789,8 @@ def unused_hours_by_rows(conn: Connection, f: Filter) -> dict[str, dict[str, int
     the visits' starts in ``session_summaries`` (slow for a region's year; the tests
     hold the two equal).
     """
-    halls = check(conn, f)
-    if f.start is None or f.end is None:
-        raise ReportError("alive-but-unused hours need a start and an end date")
+    halls, stations, bounds = _unused_bounds(conn, f)
     s, sh = t.session_summaries.c, t.station_hours.c
-    stations = _stations(conn, f)
-    bounds: dict[str, tuple[float, float]] = {}
-    for st in stations:
-        tz = str(halls.get(st["hall_id"], {}).get("timezone") or "UTC")
-        lo, hi = _day_bounds(tz, f.start, f.end)
-        assert lo is not None
-        assert hi is not None
-        bounds[st["id"]] = (lo, hi)
     alive: dict[str, set[int]] = defaultdict(set)
     used: dict[str, set[int]] = defaultdict(set)
     ids = [st["id"] for st in stations]
@@ -829,6 +819,8 @@ def unused_hours_by_rows(conn: Connection, f: Filter) -> dict[str, dict[str, int
         tz = str(hall.get("timezone") or "UTC")
         key = (orjson.dumps(hrs, option=orjson.OPT_SORT_KEYS).decode(), tz)
         if key not in opened:
+            assert f.start is not None
+            assert f.end is not None
             opened[key] = open_utc_hours(hrs, tz, f.start, f.end)
         open_set = opened[key]
         alive_open = alive[st["id"]] if open_set is None else alive[st["id"]] & open_set
