@@ -1,6 +1,6 @@
 """A PJLink class 1 projector for tests, written from the published specification
 (JBMIA "PJLink Specifications", class 1: §2 command format, §3 protocol, §4 POWR / INPT /
-ERST / LAMP, §5 security) — not from the driver, so the two can disagree.
+ERST / LAMP, the authentication procedure) — not from the driver, so the two can disagree.
 
 - greets with ``PJLINK 0`` or, with a password, ``PJLINK 1 <8 random hex>``; the first
   command must then carry MD5(random + password) in front, else ``PJLINK ERRA`` and the

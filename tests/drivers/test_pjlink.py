@@ -224,7 +224,8 @@ def test_power_on_wakes_first_and_retries_while_the_projector_boots() -> None:
 
 
 def test_the_md5_digest_is_the_specs_example() -> None:
-    # PJLink §5's worked example: random number 498e4a67, password JBMIAProjectorLink
+    # the PJLink specification's worked example of authentication: random number 498e4a67,
+    # password JBMIAProjectorLink
     from showfloor.drivers.pjlink import auth_digest
     assert auth_digest("498e4a67", "JBMIAProjectorLink") == "5d8409bc1c3fa39749434aa3a5c38682"
     assert auth_digest("498e4a67", "x") == hashlib.md5(b"498e4a67x").hexdigest()

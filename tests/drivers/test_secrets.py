@@ -20,7 +20,7 @@ from showfloor.station.drivers import DriverHost
 from .test_host import Recorder, _profile
 from .test_pjlink import driver, with_projector
 
-SPEC_PASSWORD = "JBMIAProjectorLink"  # PJLink §5's example
+SPEC_PASSWORD = "JBMIAProjectorLink"  # the PJLink specification's authentication example
 
 
 def test_a_password_from_a_file_signs_in_to_the_projector(tmp_path: Path) -> None:

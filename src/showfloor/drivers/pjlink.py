@@ -1,7 +1,10 @@
 """Projectors over PJLink class 1, and Wake-on-LAN for those asleep on the network.
 
 Written from the published PJLink specification (JBMIA, "PJLink Specifications",
-class 1; the section numbers are those of the 1.x documents):
+class 1). Sections 2-4 are numbered as in the contents of Version 1.00 (2005-11-24) and
+Version 1.04 (2013-12-10): 2 Command Format (2.1 command line, 2.2 response line, 2.3
+set, 2.4 get commands), 3 Protocol, 4 Command Description. The authentication section
+follows the commands; its number was not confirmed, so it is named by its title:
 
 - §2 Command format: a command is ``%1`` + a 4-letter body + a space + a parameter
   + CR (``%1POWR 1\\r``), 136 bytes at most; a query's parameter is ``?``. A response
@@ -18,7 +21,7 @@ class 1; the section numbers are those of the 1.x documents):
   temperature, cover open, filter, other; each 0 fine, 1 warning, 2 error), ``LAMP ?``
   (pairs of lamp hours and 0/1 lamp off/on). While the projector warms up or cools
   down it answers ``ERR3`` to ``POWR`` and ``INPT``.
-- §5 Security: with ``PJLINK 1 <random>``, the first command is preceded by the 32
+- Security (the authentication procedure): with ``PJLINK 1 <random>``, the first command is preceded by the 32
   lowercase hex digits of MD5(random number + password); a wrong digest is answered
   ``PJLINK ERRA`` and the connection is closed.
 
@@ -124,7 +127,7 @@ def magic_packet(mac: str) -> bytes:
 
 
 def auth_digest(random: str, password: str) -> str:
-    """PJLink §5: MD5 of the random number followed by the password, 32 lowercase hex."""
+    """PJLink authentication: MD5 of the random number followed by the password, 32 lowercase hex."""
     return hashlib.md5((random + password).encode("ascii"), usedforsecurity=False).hexdigest()
 
 
@@ -205,7 +208,7 @@ class PJLink(Driver):
             for command in commands:
                 body = command.split(" ", 1)[0]
                 writer.write(f"{prefix}%1{command}\r".encode("ascii"))
-                prefix = ""  # §5: the digest goes before the first command only
+                prefix = ""  # authentication: the digest goes before the first command only
                 await writer.drain()
                 try:
                     line = (await reader.readuntil(b"\r")).decode("ascii", "replace").strip()

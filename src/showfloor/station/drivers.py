@@ -24,6 +24,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping
@@ -55,6 +56,10 @@ log = logging.getLogger("showfloor.drivers")
 BACKOFF = (1.0, 60.0)
 #: a driver that ran this long before it stopped starts again from the first delay
 STABLE_SECONDS = 60.0
+#: how long one thread may hold the GIL while another waits for it (Python's default
+#: is 5 ms): a device thread woken to send an output would otherwise wait up to that
+#: long behind the station's loop drawing the same moment's view
+SWITCH_INTERVAL = 0.001
 #: device events waiting for the engine's loop, per device, before new ones are dropped
 QUEUE_LIMIT = 2000
 #: one log sentence per kind of problem per device at most this often
@@ -227,6 +232,8 @@ class DriverHost:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._inputs: asyncio.Queue[tuple[list[InputMap], DeviceEvent]] | None = None
         self._feeder: asyncio.Task[None] | None = None
+        #: Python's thread switch interval before start() lowered it (put back by stop())
+        self._switch_was: float | None = None
 
     # -- lifecycle ----------------------------------------------------------
     async def start(self) -> None:
@@ -269,6 +276,9 @@ class DriverHost:
             run.thread = threading.Thread(target=self._thread, args=(run,),
                                           name=f"device-{name}", daemon=True)
             self.devices[name] = run
+            if sys.getswitchinterval() > SWITCH_INTERVAL:
+                self._switch_was = sys.getswitchinterval()
+                sys.setswitchinterval(SWITCH_INTERVAL)
             run.thread.start()
 
     async def stop(self) -> None:
@@ -288,6 +298,9 @@ class DriverHost:
                 if run.thread.is_alive():
                     log.warning("device %s did not stop within %g s; it is left behind",
                                 run.name, STOP_SECONDS)
+        if self._switch_was is not None:
+            sys.setswitchinterval(self._switch_was)
+            self._switch_was = None
 
     def _thread(self, run: _Running) -> None:
         asyncio.set_event_loop(run.loop)
