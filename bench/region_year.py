@@ -274,6 +274,9 @@ def load(url: str, args: argparse.Namespace, pool: list[Visit]) -> dict[str, Any
         evs = make(k)
         began = time.perf_counter()
         bulk(db, stations[k][0], evs, time.time() - 7200)
+        # what the hub's background task does every few seconds (its connections never
+        # checkpoint on commit): without it the WAL holds the whole year, gigabytes
+        db.checkpoint("TRUNCATE")
         took["bulk"] += time.perf_counter() - began
         sent["bulk"] += len(evs)
         if (k + 1) % max(1, total // 10) == 0:
