@@ -1,6 +1,8 @@
 """What visitors see: every scene type at 1080p and in portrait, against stored pictures;
 and, at 1080p, an accessibility audit (axe-core) of each and the keyboard check — on the
-same walk as its picture, so that each screen is reached once per orientation.
+same walk as its picture. Each screen is walked to once, at 1080p; a portrait page then
+opens on the same station and draws that screen from its first frame, as a portrait
+station's page would after a reload.
 
 References live in tests/e2e/screenshots/ at half size. After a deliberate change to the
 look, regenerate them with SHOWFLOOR_UPDATE_SCREENSHOTS=1 and look at every one.
@@ -20,7 +22,18 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from conftest import UPDATE_SCREENSHOTS, keep_for_docs
 from station._support import DEMO, RunningStation, start_station
 
-from ._browser import LANDSCAPE, PORTRAIT, axe, open_surface, press, settle, touch_attract, view, wait_for
+from ._browser import (
+    LANDSCAPE,
+    PORTRAIT,
+    axe,
+    open_surface,
+    press,
+    settle,
+    state,
+    touch_attract,
+    view,
+    wait_for,
+)
 from .test_visitor import step, walk_to
 
 HERE = Path(__file__).resolve().parent
@@ -152,36 +165,57 @@ def audit(page: Page, screen: str) -> list[str]:
     return problems
 
 
+def shoot(page: Page, shots: Path, screen: str, orientation: str) -> Path:
+    """The screen as it stands, still, in ``shots/SCREEN-ORIENTATION.png``."""
+    if screen == "idle-warning":
+        page.evaluate("document.querySelectorAll('audio, video').forEach(m => m.pause())")
+        page.get_by_role("dialog").wait_for(state="visible", timeout=60000)
+        page.wait_for_timeout(1200)
+        # a constructed sheet: an inline <style> would break the page's CSP
+        page.evaluate(HIDE_COUNTDOWN)
+    settle(page)
+    name = f"{screen}-{orientation}"
+    shot = shots / f"{name}.png"
+    page.screenshot(path=str(shot))
+    if orientation == "landscape" or screen in ("attract", "quiz-question"):
+        keep_for_docs(shot, name)
+    return shot
+
+
+#: what a second page must show before it is on the same screen as the first
+SAME_SCREEN = ("phase", "scene", "type", "stage", "lang", "overlay")
+
+
 @pytest.mark.parametrize("screen", SCREENS)
-@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
-def test_every_scene_type_looks_as_designed(browser: Browser, shots_station: Path, screen: str,
-                                            orientation: str) -> None:
-    """Each screen against its stored picture; at 1080p (the stations' own size, and the
-    viewport the audit always used) also without accessibility violations, keyboard-only."""
+def test_every_scene_type_looks_as_designed(browser: Browser, shots_station: Path,
+                                            screen: str) -> None:
+    """Each screen against its stored pictures, at 1080p and in portrait; at 1080p (the
+    stations' own size, and the viewport the audit always used) also without accessibility
+    violations, keyboard-only. One station and one walk a screen: the portrait page joins
+    the station once the 1080p page has reached the screen (before the audit, whose key
+    press moves it on)."""
     st = _station(shots_station, screen)
     try:
-        viewport = LANDSCAPE if orientation == "landscape" else PORTRAIT
-        page = open_surface(browser, st.port, viewport=viewport)
+        page = open_surface(browser, st.port, viewport=LANDSCAPE)
         reach(page, screen)
-        if screen == "idle-warning":
-            page.evaluate("document.querySelectorAll('audio, video').forEach(m => m.pause())")
-            page.get_by_role("dialog").wait_for(state="visible", timeout=60000)
-            page.wait_for_timeout(1200)
-            # a constructed sheet: an inline <style> would break the page's CSP
-            page.evaluate(HIDE_COUNTDOWN)
-        settle(page)
-        name = f"{screen}-{orientation}"
-        shot = shots_station / f"{name}.png"
-        page.screenshot(path=str(shot))
-        if orientation == "landscape" or screen in ("attract", "quiz-question"):
-            keep_for_docs(shot, name)
+        shots = {"landscape": shoot(page, shots_station, screen, "landscape")}
+        shown = state(page)  # the screen in the picture: the portrait page must show it too
+        tall = open_surface(browser, st.port, viewport=PORTRAIT)
+        try:
+            wait_for(tall, **{k: shown[k] for k in SAME_SCREEN})
+            shots["portrait"] = shoot(tall, shots_station, screen, "portrait")
+        finally:
+            tall.context.close()
         # every check is made, and all that fail are told together: a changed picture does
         # not hide an accessibility problem, nor the other way round
-        problems = audit(page, screen) if orientation == "landscape" else []
-        try:
-            compare(shot, name)
-        except (AssertionError, pytest.fail.Exception) as look:
-            problems.insert(0, str(look))
+        problems = audit(page, screen)
+        looks = []
+        for orientation, shot in shots.items():
+            try:
+                compare(shot, f"{screen}-{orientation}")
+            except (AssertionError, pytest.fail.Exception) as look:
+                looks.append(str(look))
+        problems = looks + problems
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
     finally:
