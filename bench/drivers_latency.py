@@ -255,6 +255,7 @@ class Tap:
             threading.Thread(target=self._pipe, args=(far, near, False), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, outgoing: bool) -> None:
+        pending = b""
         while True:
             try:
                 data = src.recv(65536)
@@ -262,10 +263,8 @@ class Tap:
                 data = b""
             if outgoing and data:
                 now = time.monotonic()
-                # a PUBLISH packet (type 3) whose topic is ours; one packet per recv on
-                # loopback with TCP_NODELAY at this pace (each is a separate scene entry)
-                if data[0] >> 4 == 3 and self.topic in data:
-                    self.got.append(now)
+                pending += data
+                pending = self._publishes(pending, now)
             if not data:
                 for s in (src, dst):
                     with contextlib.suppress(OSError):
@@ -273,6 +272,31 @@ class Tap:
                 return
             with contextlib.suppress(OSError):
                 dst.sendall(data)
+
+    def _publishes(self, stream: bytes, now: float) -> bytes:
+        """Note every whole PUBLISH on our topic in ``stream``; return the unfinished rest.
+        MQTT 3.1.1 §2.2: a fixed header (type in the high 4 bits of byte 0, then the
+        remaining length as 1-4 bytes of 7 bits) — several packets can come in one read."""
+        while len(stream) >= 2:
+            length, shift, i = 0, 0, 1
+            while True:
+                if i >= len(stream):
+                    return stream
+                byte = stream[i]
+                length |= (byte & 0x7F) << shift
+                i += 1
+                if not byte & 0x80:
+                    break
+                shift += 7
+            end = i + length
+            if len(stream) < end:
+                return stream
+            if stream[0] >> 4 == 3:  # PUBLISH: the topic name is first, length-prefixed
+                size = int.from_bytes(stream[i:i + 2], "big")
+                if stream[i + 2:i + 2 + size] == self.topic:
+                    self.got.append(now)
+            stream = stream[end:]
+        return stream
 
     def stop(self) -> None:
         self.listener.close()
