@@ -49,7 +49,7 @@ H_SIGNATURE = "X-Showfloor-Signature"
 
 #: What an operator can ask a station to do.
 COMMANDS = ("reload", "restart", "attract", "attract_only", "language", "message",
-            "deploy", "rollback", "device")
+            "deploy", "rollback", "device", "final")
 #: What a station reports of a new version (``POST /api/v1/deploy/status``), in order.
 DEPLOY_STATES = ("queued", "downloading", "verified", "waiting_idle", "running", "failed",
                  "rolled_back", "stale")
@@ -245,6 +245,9 @@ class Heartbeat(_Strict):
                                          "version and deploy state; left out without one")
     drivers: list[DriverNote] = Field(default_factory=list, max_length=20, description=(
         "the station's hall-hardware devices (at most 20); left out without any"))
+    competition: Ident | None = Field(default=None, description=(
+        "the id of the knowledge competition this station hosts (its profile's "
+        "competition:); left out by a station that hosts none"))
 
 
 class StationConfig(BaseModel):

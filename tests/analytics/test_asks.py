@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from showfloor.analytics import exports
 from showfloor.analytics import metrics as m
 from showfloor.analytics import privacy as p
 from showfloor.hub import db as t
@@ -148,3 +149,26 @@ def test_no_outcome_is_the_total_minus_the_shown_ones(k: int) -> None:
             # among them (the total, shown, is at least k visits)
             assert len(hid) >= 2
             assert max(int(r["visits"]) for r in hid) >= k or not shown
+
+
+def test_the_ask_table_is_exported_hidden_as_on_the_page(db_url: str) -> None:
+    db = t.Database(db_url)
+    try:
+        t.upgrade(db)
+        _build(db)
+        with db.read() as conn:
+            made = exports.tables(conn, m.Filter(hall="h1"), K, ["asks"])
+    finally:
+        db.dispose()
+    tbl = made["asks"]
+    assert [c.name for c in tbl.columns] == ["part", "outcome", "entry", "questions",
+                                             "visits", "share"]
+    # as in the report above, k = 10: only all questions and help's 0 are shown
+    assert tbl.rows == [
+        ("all", "", "", 19, 13, 1.0), ("outcome", "answer", "", S, S, S),
+        ("outcome", "refused", "", S, S, S), ("outcome", "safety", "", S, S, S),
+        ("outcome", "help", "", 0, 0, 0.0), ("entry", "answer", "sky", S, S, S),
+        ("entry", "answer", "moon", S, S, S), ("entry", "safety", "helpline", S, S, S)]
+    assert exports.csv_bytes(tbl).decode().splitlines()[:3] == [
+        "part,outcome,entry,questions,visits,share", "all,,,19,13,1.0",
+        "outcome,answer,,< 10,< 10,< 10"]

@@ -161,7 +161,10 @@ def test_every_part_of_a_report_hides_its_small_cells() -> None:
     assert g2["visits"] == 30 and g2["share_both"] == S
     # 5 in English alone: 45 - 40 would give it back, so both languages go
     assert got["languages"] == {"zh-CN": S, "en": S}
-    assert (got["heatmap"][0][10], got["heatmap"][0][11], got["heatmap"][1][10]) == (30, S, S)
+    # Tuesday's 3 is hidden, and Monday 11 h's 12 with it (45 − 30 would give it back);
+    # then Monday's 30 too: Monday's row adds up to Monday's visits (42, visits by day),
+    # and 42 − 30 would give the 12 back
+    assert (got["heatmap"][0][10], got["heatmap"][0][11], got["heatmap"][1][10]) == (S, S, S)
     assert got["heatmap"][3][3] == 0
     q1, q2 = got["sections"]["quiz"]
     assert (q1["n"], q1["correct"], q1["share"], q1["discrimination"]) == (30, 18, 0.6, 0.5)
@@ -170,6 +173,38 @@ def test_every_part_of_a_report_hides_its_small_cells() -> None:
     assert all(q2[key] == S for key in ("n", "correct", "share", "wrong", "discrimination"))
     # a section with no rule of its own is hidden whole (fail closed)
     assert got["sections"]["bingo"] == S
+
+
+def test_a_weekday_row_of_the_heat_map_is_not_its_day_minus_the_others() -> None:
+    # Mon 10 h 12, 11 h 20, 14 h 3; Tue 10 h 15, 11 h 4, 12 h 30: 84 visits. The grid
+    # alone hides 3 and 4, then Mon 10 h's 12 (3 + 4 < 10): 84 − 20 − 15 − 30 = 19 is
+    # three cells. But visits by day give Tuesday's 49, and 49 − 15 − 30 = 4: so Tue
+    # 10 h's 15 goes too. Monday: 35 − 20 = 15 is two hidden cells (12 + 3): safe.
+    heat = [[0] * 24 for _ in range(7)]
+    heat[0][10], heat[0][11], heat[0][14] = 12, 20, 3
+    heat[1][10], heat[1][11], heat[1][12] = 15, 4, 30
+    got = p.suppress_report({"visits": 84, "heatmap": heat}, K)["heatmap"]
+    assert (got[0][10], got[0][11], got[0][14]) == (S, 20, S)
+    assert (got[1][10], got[1][11], got[1][12]) == (S, S, 30)
+    for day, row in enumerate(got):  # no weekday row with exactly one hidden cell
+        hidden = [heat[day][h] for h, n in enumerate(row) if p.is_suppressed(n)]
+        assert len(hidden) != 1 and (not hidden or sum(hidden) >= K)
+
+
+def test_a_funnel_hides_the_next_scene_that_would_give_a_leaving_count_back() -> None:
+    # intro 40 (left 0) → quiz 40 (left 4: hidden) → story 36 (left 0) → end 36 (all
+    # reached the end). 40 − 36 would give quiz's 4 back: story's 36 is hidden; then
+    # story's 36 = 0 + end's 36: end's 36 too. Version 2.0 branches (quiz 30, left 3;
+    # next 20): 30 ≠ 3 + 20, so nothing more is hidden there.
+    funnel = {("demo", "1.0"): [{"scene": s, "entered": n, "left": left}
+                                for s, n, left in (("intro", 40, 0), ("quiz", 40, 4),
+                                                   ("story", 36, 0), ("end", 36, 0))],
+              ("demo", "2.0"): [{"scene": "quiz", "entered": 30, "left": 3},
+                                {"scene": "story", "entered": 20, "left": 0}]}
+    got = p.suppress_report({"visits": 70, "funnel": funnel}, K)["funnel"]
+    assert [(r["entered"], r["left"]) for r in got[("demo", "1.0")]] == [
+        (40, 0), (40, S), (S, 0), (S, 0)]
+    assert [(r["entered"], r["left"]) for r in got[("demo", "2.0")]] == [(30, S), (20, 0)]
 
 
 def test_a_small_exhibit_version_is_not_the_total_minus_the_others() -> None:

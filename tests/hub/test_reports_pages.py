@@ -20,7 +20,8 @@ Hall h2 (station s2) has 4 visits that day. With k = 10 (the default), by hand:
   count are hidden ("< 10").
 - dwell 60 ×3, 200 ×9, 300 ×12: median (200 + 300) / 2 = 250 s = "4 min 10 s";
   still engaged after 240 s: 12 / 24 = 50 %; after 60 s: 21 / 24, hidden (3 left).
-- funnel: story entered 24, left there 3 (hidden); post entered 21.
+- funnel: story entered 24, left there 3 (hidden); post entered 21 and end 21,
+  hidden too (24 − 21 would give the 3 back; then 21 − 0 the 21).
 - q1: 24 answered, 12 right: 50 %; wrong answer b chosen 12 times; D: groups of
   round(0.27 × 24) = 6, the upper all right, the lower all wrong: 1.00.
 - gain: pairs A (1, 1) ×12, B (0, 1) ×9: ⟨pre⟩ 12/21, ⟨post⟩ 1, ⟨g⟩ = 1.00, every
@@ -55,7 +56,7 @@ from showfloor.analytics import metrics, privacy
 from showfloor.hub import db as t
 from showfloor.hub import enrolment, summaries
 from showfloor.hub.dashboard import render
-from showfloor.hub.dashboard.reports import chart_locale, context
+from showfloor.hub.dashboard.reports import chart_locale, context, hall_breakdown
 
 from ._dashboard_support import browser_login, create_user, session
 from ._support import RunningHub, start_hub
@@ -165,7 +166,10 @@ def test_the_tables_hold_the_hand_computed_numbers(hub: RunningHub) -> None:
     assert survival["5 min 00 s"] == "0 %"
     funnel = {r[0]: r[1:] for r in _cells(html, "t-funnel-0")[1:]}
     assert funnel["story"] == ["24", "< 10"]
-    assert funnel["post"] == ["21", "0"]
+    # 24 entered story and 21 post: shown, they would give the 3 leaving story back
+    # (24 − 21), so post's 21 is hidden, and then end's 21 (post's 21 = 0 left + 21)
+    assert funnel["post"] == ["< 10", "0"]
+    assert funnel["end"] == ["< 10", "0"]
     q1 = next(r for r in _cells(html, "t-questions")[1:] if "q1" in r[1])
     assert q1[2:] == ["24", "50 %", "b (12)", "1.00"]
     gain = _cells(html, "t-gain")[1]
@@ -214,10 +218,30 @@ def test_a_scene_types_own_section_is_a_table_or_hidden_whole(
         db.dispose()
     html = render.env.get_template("_report_body.html").render(exports={}, **ctx)
     ask = html.split('id="r-sec-ask"', 1)[1].split("</section>", 1)[0]
+    # a share is a percentage, as every other share on the page (not 0.50)
     assert _cells(ask.replace("<table", '<table id="ask"'), "ask")[1] == ["drugs", "12",
-                                                                         "0.50"]
+                                                                         "50 %"]
     race = html.split('id="r-sec-race"', 1)[1].split("</section>", 1)[0]
     assert "Hidden:" in race and "3A" not in race
+
+
+def test_the_halls_breakdown_is_the_visits_split_by_hall(hub: RunningHub) -> None:
+    # read from the rollups (metrics.visits_by), as every other number: h1 24, h2 4 on
+    # Monday; h2's 4 is hidden, and h1's 24 with it (28 − 24); nothing on Tuesday
+    names = {"h1": "Hall one", "h2": "Hall two"}
+    s10 = privacy.Suppressed(10)
+    db = t.Database(hub.db)
+    try:
+        with db.read() as conn:
+            monday = metrics.Filter(start=MONDAY, end=MONDAY)
+            assert metrics.visits_by(conn, monday, "hall_id") == {"h1": 24, "h2": 4}
+            assert hall_breakdown(conn, monday, 10, names) == (
+                28, [("h1", "Hall one", s10), ("h2", "Hall two", s10)])
+            tuesday = MONDAY + dt.timedelta(days=1)
+            assert hall_breakdown(conn, metrics.Filter(start=tuesday, end=tuesday), 10,
+                                  names) == (0, [("h1", "Hall one", 0), ("h2", "Hall two", 0)])
+    finally:
+        db.dispose()
 
 
 def test_chart_locale_follows_the_browser() -> None:

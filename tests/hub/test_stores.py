@@ -89,6 +89,13 @@ def test_the_page_lists_every_export_table(page: str) -> None:
         assert f"<code>{spec.name}</code>" in page
 
 
+def test_competition_results_are_listed_as_kept(page: str) -> None:
+    row = page.split('<th scope="row">Competition results</th>', 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert "never a player" in cells[0].lower() and "final board" in cells[0]
+    assert cells[1] == "Kept"  # never purged with the raw events
+
+
 def test_signed_out_the_page_is_not_shown(hub: RunningHub) -> None:
     with httpx.Client(base_url=hub.url, timeout=15) as client:
         r = client.get("/stores", follow_redirects=False)

@@ -341,6 +341,13 @@ def test_commands_are_carried_out_and_acknowledged(live: tuple[RunningHub, Runni
     cid = send(hub.db, sid, "reload")
     wait_for("reloaded", lambda: command_state(hub.db, cid) == ("done", "reloaded"))
 
+    # a final goes to a competition's host: this station hosts none, and says so
+    cid = send(hub.db, sid, "final", {"final": 1, "competition": "class-quiz", "seed": 1,
+                                      "start": time.time() + 60, "hub_now": time.time()})
+    wait_for("refused", lambda: command_state(hub.db, cid) == (
+        "failed", "this station hosts no competition (its profile has no competition:), so "
+        "it cannot take part in a final"))
+
     cid = send(hub.db, sid, "restart")
     wait_for("the station exits asking for a restart", lambda: st.proc.poll() is not None,
              timeout=15)

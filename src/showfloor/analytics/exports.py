@@ -62,6 +62,8 @@ class Spec:
     columns: tuple[Column, ...]
     definition: str
     build: Callable[[_Context], list[tuple[Any, ...]]]
+    #: counted apart from the visits (competitions): built even when there is no visit
+    apart: bool = False
 
 
 def _c(name: str, type_: str = "int", hideable: bool = True) -> Column:
@@ -260,6 +262,44 @@ def _attraction(c: _Context) -> list[tuple[Any, ...]]:
     return [(c.shown("visits"), None if a is None else a["passers"], _rate(a))]
 
 
+def _section(c: _Context, name: str) -> list[dict[str, Any]]:
+    """A scene type's report section after suppression."""
+    raw = c.raw("sections").get(name) or []
+    shown = privacy.suppress_report({"visits": c.raw("visits"),
+                                     "sections": {name: raw}}, c.k)["sections"][name]
+    return shown if isinstance(shown, list) else []
+
+
+def _asks(c: _Context) -> list[tuple[Any, ...]]:
+    return [(a["part"], a["outcome"], a["entry"], a["questions"], a["visits"], a["share"])
+            for a in _section(c, "ask")]
+
+
+def _contests(c: _Context) -> list[tuple[Any, ...]]:
+    return [(q["exhibit"], q["version"], q["competition"], q["question"], q["answered"],
+             q["right"], q["share"], q["median_s"]) for q in _section(c, "competition")]
+
+
+def _utc(wall: Any) -> str | None:
+    if wall is None:
+        return None
+    return dt.datetime.fromtimestamp(float(wall), dt.UTC).isoformat(timespec="seconds")
+
+
+def _competitions(c: _Context) -> list[tuple[Any, ...]]:
+    r = t.competition_results
+    out: list[tuple[Any, ...]] = []
+    for row in c.conn.execute(select(r).where(*metrics.where(c.conn, c.f, r))
+                              .order_by(r.c.started, r.c.station_id, r.c.seq)):
+        board = row.board if isinstance(row.board, list) else []
+        first = next((b for b in board if isinstance(b, dict) and b.get("rank") == 1), None)
+        out.append((row.hall_id, row.station_id, row.exhibit, row.version, row.competition,
+                    row.final, _utc(row.started), _utc(row.ended), int(row.asked),
+                    int(row.teams), None if first is None else
+                    str(first.get("name") or first.get("team") or "")))
+    return out
+
+
 def _unused(c: _Context) -> list[tuple[Any, ...]]:
     if c.f.start is None or c.f.end is None:
         c.notes.append("unused: alive-but-unused hours need a start and an end date; the "
@@ -309,6 +349,21 @@ SPECS: tuple[Spec, ...] = (
     Spec("unused", "a station", (
         _key("hall"), _key("station"), _c("alive_open_hours", "int", False),
         _c("unused_hours", "int", False)), DOC + _NUM, _unused),
+    Spec("asks", "all questions asked at ask terminals, an outcome, or one of the most "
+         "asked entries", (
+             _key("part"), _key("outcome"), _key("entry"), _c("questions"), _c("visits"),
+             _c("share", "float")), DOC + "#a-scene-types-own-section", _asks),
+    Spec("competition_questions", "a question of a knowledge competition of an exhibit "
+         "version (teams' answers, apart from visits)", (
+             _key("exhibit"), _key("version"), _key("competition"), _key("question"),
+             _c("teams_answered"), _c("right"), _c("share_right", "float"),
+             _c("median_s_to_right", "float")),
+         DOC + "#a-scene-types-own-section", _contests, apart=True),
+    Spec("competitions", "a knowledge competition a station ran", (
+        _key("hall"), _key("station"), _key("exhibit"), _key("version"),
+        _key("competition"), _key("final"), _key("started_utc"), _key("ended_utc"),
+        _c("questions", "int", False), _c("teams", "int", False), _key("winner")),
+        DOC + "#a-scene-types-own-section", _competitions, apart=True),
 )
 NAMES = tuple(s.name for s in SPECS)
 _BY_NAME = {s.name: s for s in SPECS}
@@ -343,8 +398,10 @@ def tables(conn: Connection, f: metrics.Filter, k: int,
 def _build(ctx: _Context, specs: Iterable[Spec]) -> dict[str, Table]:
     """The tables; all of them without rows when the filter has no visits at all."""
     if ctx.raw("visits") == 0:
-        ctx.notes.append("there are no visits for these filters: every table is empty")
-        return {s.name: Table(s.columns, []) for s in specs}
+        ctx.notes.append("there are no visits for these filters: every table of visits "
+                         "is empty")
+        return {s.name: Table(s.columns, s.build(ctx) if s.apart else [])
+                for s in specs}
     return {s.name: Table(s.columns, s.build(ctx)) for s in specs}
 
 

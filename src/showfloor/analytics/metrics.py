@@ -12,8 +12,9 @@ so the definitions can be tested by hand.
 
 Learning and per-question results are grouped by exhibit **version**: a quiz that
 changed between versions is never mixed. A scene type adds its own part of a report
-through :data:`SECTIONS` (the quiz's per-question table, and the ask terminal's
-questions, :func:`asks`).
+through :data:`SECTIONS` (the quiz's per-question table, the ask terminal's
+questions, :func:`asks`, and the competitions' questions, :func:`contests`, counted
+apart from the visits).
 """
 
 from __future__ import annotations
@@ -339,6 +340,10 @@ def _station_delta(conn: Connection, f: Filter) -> rollups.Delta:
     for row in rows:
         rollups.add_visit(delta, row, answers.get(row["session"], []),
                           zones.get(row["hall_id"], dt.UTC))
+    c = t.competition_results
+    for r in conn.execute(select(c).where(*where(conn, f, c))):
+        comp = dict(r._mapping)
+        rollups.add_competition(delta, comp, zones.get(comp["hall_id"], dt.UTC))
     return delta
 
 
@@ -859,12 +864,38 @@ def asks(conn: Connection, f: Filter) -> list[dict[str, Any]]:
     return rows
 
 
+def contests(conn: Connection, f: Filter) -> list[dict[str, Any]]:
+    """The competitions' section, apart from visits: per question of each competition
+    (by exhibit version), the teams' ``answered`` (answers taken to it while it was on
+    show, in competitions started in the range), ``right``, ``share`` right, and
+    ``median_s``, the median time from the reveal to a right answer (whole tenths of a
+    second; None without a right answer). Empty where no competition was held.
+    """
+    stats: dict[tuple[str, ...], dict[str, Any]] = {}
+    for *key, correct, tenths, n in _sums(conn, f, "contests", (
+            "exhibit", "version", "competition", "question", "correct", "tenths")):
+        q = stats.setdefault(tuple(str(x) for x in key),
+                             {"answered": 0, "right": 0, "times": []})
+        q["answered"] += int(n)
+        if correct:
+            q["right"] += int(n)
+            q["times"].append((int(tenths), int(n)))
+    out = []
+    for (ex, ver, comp, question), q in sorted(stats.items()):
+        med = median_of_counts(q["times"])
+        out.append({"exhibit": ex, "version": ver, "competition": comp, "question": question,
+                    "answered": q["answered"], "right": q["right"],
+                    "share": q["right"] / q["answered"],
+                    "median_s": None if med is None else med / 10})
+    return out
+
+
 # -- sections a scene type contributes -----------------------------------------------------
 
 Section = Callable[[Connection, Filter], Any]
 
 #: scene type → its report section (a function of the connection and the filter)
-SECTIONS: dict[str, Section] = {"quiz": questions, "ask": asks}
+SECTIONS: dict[str, Section] = {"quiz": questions, "ask": asks, "competition": contests}
 
 
 def register(scene_type: str, section: Section) -> None:

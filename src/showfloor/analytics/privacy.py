@@ -99,12 +99,21 @@ def suppress_breakdown(total: int, parts: Mapping[str, int], k: int
     check_k(k)
     hidden = {name for name, n in parts.items() if small(n, k)}
     rest = max(0, total - sum(parts.values()))  # visits the parts do not cover
+    hidden = _complement(parts, hidden, rest, k)
+    return {name: Suppressed(k) if name in hidden else n for name, n in parts.items()}
+
+
+def _complement(parts: Mapping[str, int], hidden: set[str], rest: int, k: int) -> set[str]:
+    """``hidden`` and, when some are hidden, the fewest visible non-zero parts more (the
+    smallest first, ties by name) until the hidden ones are two or more and, with
+    ``rest`` (visits of the total no part covers), add up to k or more."""
+    hidden = set(hidden)
     if hidden:
         visible = sorted(((n, name) for name, n in parts.items()
                           if name not in hidden and n > 0))
         while visible and (len(hidden) < 2 or sum(parts[h] for h in hidden) + rest < k):
             hidden.add(visible.pop(0)[1])
-    return {name: Suppressed(k) if name in hidden else n for name, n in parts.items()}
+    return hidden
 
 
 # -- a table of rows -------------------------------------------------------------------
@@ -259,8 +268,35 @@ def _funnel(v: Mapping[Any, Sequence[Mapping[str, Any]]], k: int, total: int | N
             elif share_hidden(left, entered, k):
                 r["left"] = Suppressed(k)
             rows.append(r)
-        out[key] = rows
+        out[key] = _funnel_chain(scenes, rows, k)
     return out
+
+
+def _funnel_chain(raw: Sequence[Mapping[str, Any]], rows: list[dict[str, Any]], k: int
+                  ) -> list[dict[str, Any]]:
+    """Along a funnel's scenes in order, a scene's visits entering it are those leaving
+    there plus those entering the next when the exhibit runs straight on: wherever those
+    three numbers add up so and exactly one of them is hidden, it would be the other two's
+    difference, so the smallest visible non-zero one of the two is hidden too (which may
+    leave the next three with one hidden: repeated down the funnel).
+    """
+    cells = [(i, col) for i in range(len(rows)) for col in ("entered", "left")]
+    value = {(i, col): int(raw[i][col]) for i, col in cells}
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(rows) - 1):
+            three = [(i, "entered"), (i, "left"), (i + 1, "entered")]
+            if value[three[0]] != value[three[1]] + value[three[2]]:
+                continue
+            gone = [c for c in three if is_suppressed(rows[c[0]][c[1]])]
+            seen = sorted((value[c], c) for c in three
+                          if c not in gone and value[c] > 0)
+            if len(gone) == 1 and seen:
+                i2, col = seen[0][1]
+                rows[i2][col] = Suppressed(k)
+                changed = True
+    return rows
 
 
 def _gain(v: Sequence[Mapping[str, Any]], k: int, total: int | None) -> list[dict[str, Any]]:
@@ -293,9 +329,25 @@ def _languages(v: Mapping[str, int], k: int, total: int | None) -> dict[str, Cel
 
 
 def _heatmap(v: Sequence[Sequence[int]], k: int, total: int | None) -> list[list[Cell]]:
+    """The hour × weekday grid: its cells add up to the report's visits, and each
+    weekday's row to that weekday's visits — which the visits by day give (the export's
+    ``visits_by_day``) — so the hidden cells are made safe (:func:`_complement`) within
+    the whole grid and within every row, again until neither hides one more."""
     parts = {f"{d}:{h:02d}": n for d, row in enumerate(v) for h, n in enumerate(row)}
-    shown = suppress_breakdown(total if total is not None else sum(parts.values()), parts, k)
-    return [[shown[f"{d}:{h:02d}"] for h in range(len(row))] for d, row in enumerate(v)]
+    whole = total if total is not None else sum(parts.values())
+    rest = max(0, whole - sum(parts.values()))
+    hidden = {name for name, n in parts.items() if small(n, k)}
+    rows = [[f"{d}:{h:02d}" for h in range(len(row))] for d, row in enumerate(v)]
+    while True:
+        before = len(hidden)
+        hidden = _complement(parts, hidden, rest, k)
+        for names in rows:
+            row = {name: parts[name] for name in names}
+            hidden |= _complement(row, hidden & set(names), 0, k)
+        if len(hidden) == before:
+            break
+    return [[Suppressed(k) if name in hidden else parts[name] for name in names]
+            for names in rows]
 
 
 def _attraction(v: Any, k: int, total: int | None) -> Any:
@@ -386,6 +438,28 @@ def _asks(v: Sequence[Mapping[str, Any]], k: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _contests(v: Sequence[Mapping[str, Any]], k: int) -> list[dict[str, Any]]:
+    """The competitions' section (``metrics.contests``): a question answered by fewer
+    than k teams is hidden whole; its right answers (and share) when they, or the wrong
+    ones, are fewer than k; the median time to a right answer with the right answers.
+    The rows add up to no total shown, so no other row is hidden with them.
+    """
+    out = []
+    for row in v:
+        r = dict(row)
+        n, right = int(r["answered"]), int(r["right"])
+        if small(n, k):
+            for key in ("answered", "right", "share", "median_s"):
+                r[key] = Suppressed(k)
+        else:
+            if share_hidden(right, n, k):
+                r["right"] = r["share"] = Suppressed(k)
+            if small(right, k):
+                r["median_s"] = Suppressed(k)
+        out.append(r)
+    return out
+
+
 _PARTS: dict[str, Callable[[Any, int, int | None], Any]] = {
     "visits": _visits, "per_open_hour": _per_open_hour, "end": _end, "dwell": _dwell,
     "funnel": _funnel, "gain": _gain, "languages": _languages, "heatmap": _heatmap,
@@ -394,6 +468,7 @@ _PARTS: dict[str, Callable[[Any, int, int | None], Any]] = {
 
 register("quiz", _questions)
 register("ask", _asks)
+register("competition", _contests)
 
 
 # -- JSON ------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ MAX_TEAMS = 40
 MIN_TEAMS = 2
 #: answers still arriving this long after time is up are taken (if given in time)
 GRACE = 0.5
+#: seconds between one question's close and the next one's reveal in a final, unless the
+#: hub says otherwise (the board shows the answers meanwhile)
+FINAL_GAP = 5.0
 
 
 # ---------------------------------------------------------------- inputs
@@ -110,9 +113,25 @@ class Tick:
     now: float
 
 
-CInput = TeamJoined | TeamRemoved | Begin | Reveal | Answer | Pause | Skip | End | Tick
+@dataclass(frozen=True, slots=True)
+class FinalOpened:
+    """The hub scheduled a final across halls (docs/competition.md): this lobby is its
+    hall's. ``start`` is the final's start on this station's clock; question ``i`` is
+    revealed at ``start + i × (seconds + gap)``; the questions are drawn with ``seed``."""
+
+    type: ClassVar[str] = "final_opened"
+    final: int
+    name: str
+    start: float
+    seed: int
+    gap: float = FINAL_GAP
+
+
+CInput = TeamJoined | TeamRemoved | Begin | Reveal | Answer | Pause | Skip | End | Tick | \
+    FinalOpened
 _TYPES: dict[str, type[Any]] = {c.type: c for c in (TeamJoined, TeamRemoved, Begin, Reveal,
-                                                     Answer, Pause, Skip, End, Tick)}
+                                                     Answer, Pause, Skip, End, Tick,
+                                                     FinalOpened)}
 
 
 def to_json(inp: CInput) -> dict[str, Any]:
@@ -125,7 +144,9 @@ def to_json(inp: CInput) -> dict[str, Any]:
 
 def from_json(d: Mapping[str, Any]) -> CInput:
     cls = _TYPES[str(d["type"])]
-    kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k != "type"}
+    # only the input's own fields (an input recorded in a final also carries "final")
+    kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()
+          if k != "type" and k in cls.__dataclass_fields__}
     inp: CInput = cls(**kw)
     return inp
 
@@ -217,6 +238,8 @@ class CompetitionEngine:
         self.t = t0
         self._seq = 0
         self.seed: int | None = None
+        #: the final across halls this competition is its hall's part of (None: none)
+        self.final: FinalOpened | None = None
 
     # -- reading
 
@@ -231,6 +254,15 @@ class CompetitionEngine:
     def next_deadline(self) -> float | None:
         return self.now.close_at + GRACE if self.phase == "question" and self.now else None
 
+    def scheduled(self, n: int) -> float | None:
+        """When question ``n`` of a final is due to be revealed (None: not in a final)."""
+        f = self.final
+        return None if f is None else f.start + n * (self.seconds + f.gap)
+
+    def final_count(self) -> int:
+        """How many questions a final here asks (as many as the competition's, or the bank)."""
+        return min(self.comp.questions, len(self.bank))
+
     def view(self) -> dict[str, Any]:
         board = [{"team": s.team, "name": self.teams[s.team], "rank": s.rank,
                   "points": s.points, "right": s.right} for s in self.board()]
@@ -241,8 +273,11 @@ class CompetitionEngine:
             "teams": [{"team": t, "name": n} for t, n in self.teams.items()
                       if t not in self.removed],
             "n": None, "question": None, "at": None, "close_at": None, "used_ms": 0,
-            "answered": [], "result": self.last,
+            "answered": [], "result": self.last, "final": None,
         }
+        if self.final is not None:
+            v["final"] = {"final": self.final.final, "name": self.final.name,
+                          "start": self.final.start, "gap": self.final.gap}
         if self.now is not None and self.phase in ("question", "paused"):
             q = self.questions[self.now.n]
             v.update(n=self.now.n, question=_public(q), answered=sorted(self.now.answers),
@@ -270,7 +305,10 @@ class CompetitionEngine:
 
     def _record(self, kind: str, data: Mapping[str, Any]) -> RecordEvent:
         self._seq += 1
-        return RecordEvent(Event(self._seq, self.t, kind, None, None, dict(data)))
+        out = dict(data)
+        if self.final is not None:  # every event of a final says which (the hub's board)
+            out["final"] = self.final.final
+        return RecordEvent(Event(self._seq, self.t, kind, None, None, out))
 
     def _show(self) -> ShowView:
         return ShowView(self.view())
@@ -302,12 +340,14 @@ class CompetitionEngine:
         if dry:
             if self.phase != "lobby":
                 return "the competition has already begun"
-            if len(self.teams) - len(self.removed) < MIN_TEAMS:
-                return f"a competition needs at least {MIN_TEAMS} teams"
+            # a hall of a final may send one team (the others play in other halls)
+            least = 1 if self.final is not None else MIN_TEAMS
+            if len(self.teams) - len(self.removed) < least:
+                return f"a competition needs at least {least} " + \
+                    ("team" if least == 1 else "teams")
             return None
         rng = random.Random(i.seed)
-        k = min(self.comp.questions, len(self.bank))
-        self.questions = rng.sample(self.bank, k)
+        self.questions = rng.sample(self.bank, self.final_count())
         self.seed = i.seed
         self.phase = "between"
         return [self._record("competition_started", {
@@ -428,6 +468,20 @@ class CompetitionEngine:
         out.append(self._show())
         return out
 
+    def _final_opened(self, i: FinalOpened, dry: bool) -> Any:
+        if dry:
+            if self.final is not None:
+                return f"this competition is already part of final {self.final.final}"
+            if self.phase != "lobby":
+                return "a competition is under way here; end it before a final can open"
+            if not 0 <= i.gap <= 600:
+                return "the gap between a final's questions is 0 to 600 seconds"
+            return None
+        self.final = i
+        return [self._record("final_opened", {
+            "final": i.final, "name": i.name, "start": i.start, "seconds": self.seconds,
+            "gap": i.gap, "count": self.final_count()}), self._show()]
+
     def _due(self, now: float) -> bool:
         d = self.next_deadline()
         return d is not None and now >= d
@@ -453,9 +507,13 @@ class CompetitionEngine:
                      "correct": sorted(t for t, a in now.answers.items() if a.correct)}
         self.now = None
         self.phase = "between"
-        return [self._record("question_closed", {
+        data: dict[str, Any] = {
             "n": self.last["n"], "question": q.id, "distribution": dist,
-            "answered": self.last["answered"], "correct": self.last["correct"]})]
+            "answered": self.last["answered"], "correct": self.last["correct"]}
+        if self.final is not None:  # the hall's standings, for the hub's combined board
+            data["board"] = [{"team": s.team, "name": self.teams[s.team], "points": s.points,
+                              "right": s.right} for s in self.board()]
+        return [self._record("question_closed", data)]
 
 
 def _public(q: CQuestion) -> dict[str, Any]:

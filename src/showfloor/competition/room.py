@@ -38,6 +38,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from showfloor.competition import engine as E
 from showfloor.content.model import Exhibit
 from showfloor.engine.effects import Effect, RecordEvent, Rejected, ShowView
+from showfloor.errors import ShowfloorError
 from showfloor.station.profile import CompetitionProfile
 
 log = logging.getLogger("showfloor.competition")
@@ -142,16 +143,84 @@ class Room:
                 await self._task
 
     async def _closer(self) -> None:
-        """Close each question at its deadline (sleeps until it; woken by changes)."""
+        """Close each question at its deadline, and in a final begin and reveal on the
+        hub's schedule (sleeps until the next of these; woken by changes)."""
         while True:
             d = self.engine.next_deadline()
-            wait = 1.0 if d is None else max(0.0, min(1.0, d - self.clock()))
+            f = self._final_due()
+            due = min((x for x in (d, f) if x is not None), default=None)
+            wait = 1.0 if due is None else max(0.0, min(1.0, due - self.clock()))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
             d = self.engine.next_deadline()
             if d is not None and self.clock() >= d:
                 await self._apply(self.engine.feed(E.Tick(self.clock())))
+            f = self._final_due()
+            if f is not None and self.clock() >= f:
+                await self._final_step()
+
+    # -- a final across halls (docs/competition.md) ------------------------------------
+
+    def _final_due(self) -> float | None:
+        """When the final's next step is due on this clock (None: no final, or none due)."""
+        eng = self.engine
+        if eng.final is None:
+            return None
+        lead = self.profile.lead
+        if eng.phase == "lobby":
+            return eng.final.start - lead
+        if eng.phase == "between":
+            at = eng.scheduled(eng.next_n)
+            return None if at is None else at - lead
+        return None
+
+    async def _final_step(self) -> None:
+        eng = self.engine
+        assert eng.final is not None
+        if eng.phase == "lobby":
+            effects = eng.feed(E.Begin(eng.final.seed))
+            if any(isinstance(e, Rejected) for e in effects):
+                log.warning("final %s: no team joined here by its start; it ends with none",
+                            eng.final.final)
+                effects = eng.feed(E.End())
+            await self._apply(effects)
+            return
+        if eng.next_n >= len(eng.questions):
+            await self._apply(eng.feed(E.End()))
+            return
+        # on time: the scheduled moment; a hall that paused (or opened late) reveals as
+        # soon as it can, and its later rounds close late
+        at = max(eng.scheduled(eng.next_n) or 0.0, self.clock() + self.profile.lead)
+        await self._apply(eng.feed(E.Reveal(at)))
+
+    async def open_final(self, args: Mapping[str, Any]) -> str:
+        """The hub's ``final`` command: open this hall's lobby for the final.
+
+        ``start`` and ``hub_now`` are hub times (Unix seconds); the final starts on this
+        station's clock at ``start − (hub_now − now)``, ``now`` being this clock when the
+        command arrived (hub and stations should keep their clocks by NTP)."""
+        arrived = self.clock()
+        final, comp = args.get("final"), args.get("competition")
+        if comp != self.comp.id:
+            raise ShowfloorError(f"this station hosts the competition '{self.comp.id}', "
+                                 f"not '{comp}'")
+        eng = self.engine
+        if eng.final is not None and eng.final.final == final and eng.phase != "ended":
+            return f"final {final} is already open here"  # a command delivered again
+        if eng.phase == "ended":
+            self._open()
+            for p in self.pages:
+                p.team = None
+        start = float(args["start"]) - float(args["hub_now"]) + arrived
+        effects = self.engine.feed(E.FinalOpened(
+            int(args["final"]), str(args.get("name", "")), start, int(args["seed"]),
+            float(args.get("gap", E.FINAL_GAP))))
+        why = next((e.reason for e in effects if isinstance(e, Rejected)), None)
+        if why is not None:
+            raise ShowfloorError(why)
+        await self._apply(effects)
+        return f"final {final} opens here; it starts in {max(0.0, start - arrived):.1f} s"
 
     # -- effects ----------------------------------------------------------------------
 
@@ -265,8 +334,9 @@ class Room:
 
     async def _left(self, page: Page) -> None:
         if page.role == "host" and self.engine.phase == "question" and \
-                not any(p.role == "host" for p in self.pages):
-            # the last host page went: pause, so nothing is decided without staff
+                self.engine.final is None and not any(p.role == "host" for p in self.pages):
+            # the last host page went: pause, so nothing is decided without staff (not in
+            # a final: its schedule decides, and the hall must not fall behind the others)
             await self._apply(self.engine.feed(E.Pause(self.clock(), reason="host_left")))
 
     async def _message(self, page: Page, text: str, received: float) -> None:
@@ -441,10 +511,22 @@ class Room:
             del self.labels[team]
             await self.broadcast()
 
+    async def _in_final(self, page: Page) -> bool:
+        """In a final the questions come on the hub's schedule, not the host's buttons."""
+        if self.engine.final is None or self.engine.phase == "ended":
+            return False
+        await self._say(page, "this is a final: the questions come on the hub's schedule "
+                        "(the host can pause, remove a team or end)")
+        return True
+
     async def _host_begin(self, page: Page, msg: Mapping[str, Any], _: float) -> None:
+        if await self._in_final(page):
+            return
         await self._apply(self.engine.feed(E.Begin(secrets.randbits(32))), page)
 
     async def _host_next(self, page: Page, msg: Mapping[str, Any], _: float) -> None:
+        if await self._in_final(page):
+            return
         await self._apply(self.engine.feed(E.Reveal(self.clock() + self.profile.lead)), page)
 
     async def _host_resume(self, page: Page, msg: Mapping[str, Any], _: float) -> None:
@@ -457,6 +539,8 @@ class Room:
         await self._apply(self.engine.feed(E.Pause(self.clock())), page)
 
     async def _host_skip(self, page: Page, msg: Mapping[str, Any], _: float) -> None:
+        if await self._in_final(page):
+            return
         await self._apply(self.engine.feed(E.Skip()), page)
 
     async def _host_end(self, page: Page, msg: Mapping[str, Any], _: float) -> None:

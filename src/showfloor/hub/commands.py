@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import time
 from collections import deque
@@ -51,6 +52,8 @@ def check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         return {"on": on}
     if kind == "device":
         return _device_args(args)
+    if kind == "final":
+        return _final_args(args)
     if kind == "language":
         lang = args.get("lang")
         if not isinstance(lang, str) or not 1 <= len(lang) <= 20:
@@ -82,6 +85,36 @@ def _device_args(args: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError("device takes do: the driver's action, such as {\"power\": \"on\"} "
                           "(at most 2000 characters of JSON)")
     return {"device": device, "do": json.loads(json.dumps(do, default=str))}
+
+
+def _final_args(args: dict[str, Any]) -> dict[str, Any]:
+    """A ``final`` command's arguments (made by hub/finals.py): which final, which
+    competition, its start and the hub's time (both Unix seconds), the questions' seed."""
+    out: dict[str, Any] = {"final": _id_arg("final", args, "final")}
+    comp = args.get("competition")
+    if not isinstance(comp, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", comp):
+        raise ConfigError("final takes competition: the id of the exhibit's competition, "
+                          "such as class-quiz")
+    out["competition"] = comp
+    for name in ("start", "hub_now"):
+        value = args.get(name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                not math.isfinite(value) or not 0 < value < 1e11:
+            raise ConfigError(f"final takes {name}: a time on the hub's clock (Unix seconds)")
+        out[name] = float(value)
+    seed = args.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**53:
+        raise ConfigError("final takes seed: a whole number that draws the questions")
+    out["seed"] = seed
+    name = args.get("name", "")
+    if not isinstance(name, str) or len(name) > 200 or "\x00" in name:
+        raise ConfigError("final takes name: at most 200 characters")
+    out["name"] = name
+    gap = args.get("gap", 5.0)
+    if not isinstance(gap, (int, float)) or isinstance(gap, bool) or not 0 <= gap <= 600:
+        raise ConfigError("final takes gap: seconds between questions, 0 to 600")
+    out["gap"] = float(gap)
+    return out
 
 
 def _id_arg(kind: str, args: dict[str, Any], name: str, *, optional: bool = False) -> int | None:
@@ -151,7 +184,11 @@ def take(conn: Connection, station_id: str, now: float) -> list[fleet.Command]:
     ids = [r["id"] for r in rows]
     conn.execute(update(t.commands).where(c.id.in_(ids))
                  .values(state="delivered", delivered=now, attempts=c.attempts + 1))
-    return [fleet.Command(id=r["id"], kind=r["kind"], args=r["args"], expires=r["expires"])
+    # a final's start is on the hub's clock: it goes with the hub's time as it is handed
+    # over, from which the station maps it to its own clock
+    return [fleet.Command(id=r["id"], kind=r["kind"],
+                          args={**r["args"], "hub_now": now} if r["kind"] == "final"
+                          else r["args"], expires=r["expires"])
             for r in rows]
 
 

@@ -405,6 +405,58 @@ station_months = Table(
     Column("alive", LargeBinary, nullable=False),
     Column("used", LargeBinary, nullable=False),
 )
+# -- competitions (docs/hub.md): one row per competition a station ran, kept by
+# hub/competitions.py from its events, never purged; and their answers summed per
+# question (a rollup like the ones above)
+competition_results = Table(
+    "competition_results", metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("boot", String(40), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # competition_started's
+    Column("hall_id", String(64), nullable=False),
+    Column("exhibit", String(64), nullable=False),  # "" until its engine_started is known
+    Column("version", String(64), nullable=False),
+    Column("competition", String(64), nullable=False),  # the content's competition id
+    Column("final", String(64)),  # the cross-hall final it was a round of (NULL: none)
+    Column("started", Double, nullable=False),  # wall time of competition_started
+    Column("ended", Double),  # wall time of competition_ended (NULL: not over, or not here)
+    Column("asked", Integer, nullable=False),  # questions closed (not skipped)
+    Column("teams", Integer, nullable=False),  # teams playing at the start
+    Column("board", JSON, nullable=False),  # [{team, name, rank, points, right}], first first
+    Column("answers", JSON, nullable=False),  # [[question, correct, elapsed_ms]] closed ones
+    Column("events", Integer, nullable=False),
+    Column("first_wall", Double, nullable=False),  # the wall range of all its events
+    Column("last_wall", Double, nullable=False),
+    Column("updated", Double, nullable=False),
+    Index("competition_results_hall_started", "hall_id", "started"),
+)
+report_contests = _rollup(  # competitions' answers per question, apart from visits
+    "report_contests",
+    Column("competition", String(64), primary_key=True),
+    Column("question", String(128), primary_key=True),
+    Column("correct", Boolean, primary_key=True),
+    # a right answer's time from the reveal in whole tenths of a second; -1: a wrong one
+    Column("tenths", Integer, primary_key=True, autoincrement=False),
+    Column("answers", Integer, nullable=False),  # teams' answers
+)
+# a competition final across halls (docs/competition.md), scheduled from the dashboard:
+# each hall's host stations get a ``final`` command; the board is worked out from the
+# events that arrive (hub/finals.py)
+finals = Table(
+    "finals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("exhibit", String(64), nullable=False),
+    Column("competition", String(64), nullable=False),  # the content's competition id
+    Column("halls", JSON, nullable=False),  # hall ids, in the order chosen
+    Column("start", Double, nullable=False),  # hub time (Unix seconds) of question 0
+    Column("gap", Double, nullable=False),  # seconds between a close and the next reveal
+    Column("seed", BigInteger, nullable=False),  # draws the same questions in every hall
+    Column("created", Double, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("state", String(12), nullable=False),  # scheduled | cancelled
+    Index("finals_start", "start"),
+)
 
 
 def _dumps(value: Any) -> str:

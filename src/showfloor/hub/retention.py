@@ -20,8 +20,10 @@ An event of a purged visit that arrives later still (a station offline for longe
 the retention period) makes the summaries summarise that visit again from what is left:
 that one visit's summary then covers only the late events.
 
-What stays: ``session_summaries``, ``session_answers`` and the report rollups (every
-report is computed from them), the audit log, and everything else. The purge goes
+What stays: ``session_summaries``, ``session_answers``, ``competition_results`` and the
+report rollups (every report is computed from them), the audit log, and everything
+else. A competition's events are station events and go like the others; its row stays
+(``hub/competitions.py`` keeps a row read again from fewer events as it was). The purge goes
 station by station (those in ``stations``) in batches of :data:`BATCH` rows, each
 batch its own short write transaction, so ingest waits at most one batch. Each purge
 that deleted anything writes one audit line (``events.purged``: ``deleted``, ``until``

@@ -77,6 +77,8 @@ ROLLUPS: dict[str, Rollup] = {
     "items": Rollup(t.report_items, ("scene", "question", "total", "correct"), ("visits",)),
     "pairs": Rollup(t.report_pairs, ("measure", "maximum", "pre", "post"), ("visits",)),
     "asks": Rollup(t.report_asks, ("outcome", "entry"), ("asked", "visits")),
+    "contests": Rollup(t.report_contests, ("competition", "question", "correct", "tenths"),
+                       ("answers",)),
 }
 
 #: rollup name → (day, hall, exhibit, version, *its keys) → [*sums, *least]
@@ -160,6 +162,31 @@ def add_visit(delta: Delta, row: Mapping[str, Any], answers: Iterable[Mapping[st
         _add(delta, "pairs", (*base, str(row["measure"]), int(row.get("measure_max") or 0),
                               -1 if pre is None else int(pre),
                               -1 if post is None else int(post)), [sign])
+
+
+def add_competition(delta: Delta, row: Mapping[str, Any], tz: dt.tzinfo, sign: int = 1
+                    ) -> None:
+    """Add one competition's answers (a ``competition_results`` row) to ``delta``, on the
+    hall's day it started, at day grain (pure): per question, a wrong answer at
+    ``tenths`` −1, a right one at its time from the reveal in whole tenths of a second.
+    """
+    day = dt.datetime.fromtimestamp(float(row["started"]), tz).date()
+    base = (day, str(row["hall_id"]), str(row["exhibit"]), str(row["version"]),
+            str(row["competition"]))
+    for question, correct, ms in row.get("answers") or []:
+        tenths = max(0, int(ms)) // 100 if correct else -1
+        _add(delta, "contests", (*base, str(question), bool(correct), tenths), [sign])
+
+
+def rebuild_contests(conn: Connection) -> None:
+    """``report_contests`` again from every ``competition_results`` row."""
+    conn.execute(delete(t.report_contests))
+    zones = hall_zones(conn)
+    delta = new_delta()
+    for r in conn.execute(select(t.competition_results)):
+        row = dict(r._mapping)
+        add_competition(delta, row, zones.get(row["hall_id"], dt.UTC))
+    apply(conn, delta)
 
 
 def _upsert(conn: Connection, r: Rollup, rows: list[dict[str, Any]]) -> None:
@@ -398,4 +425,5 @@ def rebuild_rollups(conn: Connection) -> int:
                           .where(ev.kind == "passer_by")).all()
     station_events(conn, passed)
     rebuild_station_months(conn)
+    rebuild_contests(conn)
     return done

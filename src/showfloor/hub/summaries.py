@@ -26,7 +26,9 @@ The same pass keeps the report rollups (``hub/rollups.py``): each visit summaris
 again takes its old summary's share out of the sums and puts its new one in, in the
 same transaction; and the station events it reads mark the hours a station was alive
 (``surface_metrics``) and count people passing (``passer_by``); the hours in which
-visits started are kept beside the alive ones (``station_months``).
+visits started are kept beside the alive ones (``station_months``). Competition events
+among them make their competitions be summarised again (``hub/competitions.py``:
+``competition_results`` and the ``report_contests`` rollup).
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from showfloor.hub import competitions, rollups
 from showfloor.hub import db as t
-from showfloor.hub import rollups
 from showfloor.hub.state import in_background
 
 if TYPE_CHECKING:
@@ -104,6 +106,7 @@ def summarise(conn: Connection, now: float, *, max_events: int = MAX_EVENTS) -> 
     rows = conn.execute(select(ev.station_id, ev.session, ev.wall, ev.kind, ev.boot)
                         .where(ev.received > lower).where(ev.received <= upper)).all()
     rollups.station_events(conn, rows)  # alive hours, passers-by
+    competitions.from_pass(conn, now, rows)  # competition_results, report_contests
     touched: dict[tuple[str, str], list[float]] = {}
     restarts: set[tuple[str, str]] = set()
     for sid, session, wall, kind, boot in rows:

@@ -225,6 +225,9 @@ class Station:
     def _station_event(self, t: float, kind: str, data: Mapping[str, Any]) -> None:
         if self.store is not None:
             self.store.station_event(t, kind, **data)
+            if "final" in data and kind in ("question_closed", "final_opened") and \
+                    self.uplink is not None:
+                self.uplink.upload_now()  # the hub's combined board waits for it
 
     # -- lifecycle ---------------------------------------------------------
     async def start(self) -> None:

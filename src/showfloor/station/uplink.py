@@ -213,6 +213,10 @@ class Uplink:
         self._client: httpx.AsyncClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._wake_upload = asyncio.Event()
+        #: the hub could not be reached (a connection failed); the next answer from it
+        #: sets ``_reached``: every loop waiting out its backoff tries again at once
+        self._unreachable = False
+        self._reached = asyncio.Event()
 
     # -- persistence of what the hub said ------------------------------------
     def _config_path(self) -> Path:
@@ -249,8 +253,16 @@ class Uplink:
                                          time.time() + self.offset)
         if body is not None:
             headers["content-type"] = "application/json"
-        resp = await self._client.request(method, self.ident.hub + path, content=raw,
-                                          headers=headers, timeout=timeout)
+        try:
+            resp = await self._client.request(method, self.ident.hub + path, content=raw,
+                                              headers=headers, timeout=timeout)
+        except (httpx.TransportError, OSError):
+            self._unreachable = True
+            raise
+        if self._unreachable:  # the link is back: what waited goes now, not after a backoff
+            self._unreachable = False
+            self._reached.set()
+            self._reached = asyncio.Event()
         hub_time = resp.headers.get(fleet.H_TIME.lower())
         if hub_time:
             with contextlib.suppress(ValueError):
@@ -291,6 +303,13 @@ class Uplink:
     def _backoff(failures: int) -> float:
         return random.uniform(0.5, 1.0) * min(BACKOFF_MAX, 2.0 ** min(failures, 6))
 
+    async def _retry_after(self, seconds: float) -> None:
+        """Sleep ``seconds`` before trying again, or less if another request reaches the
+        hub meanwhile (a hall's link back after a cut: its results go at once)."""
+        reached = self._reached
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(reached.wait(), seconds)
+
     # -- heartbeat -----------------------------------------------------------
     def heartbeat_body(self) -> dict[str, Any]:
         st = self.station
@@ -326,6 +345,8 @@ class Uplink:
             from showfloor.station.drivers import summarize
 
             body["drivers"] = summarize(s["drivers"])
+        if st.competition is not None:  # a competition's host: a final can be sent here
+            body["competition"] = st.competition.comp.id
         return body
 
     async def heartbeat(self) -> fleet.HeartbeatReply | None:
@@ -361,8 +382,10 @@ class Uplink:
                 self._failed("heartbeat", err)
                 ok = False
             failures = 0 if ok else failures + 1
-            await asyncio.sleep(self.interval if ok else min(self.interval, 1.0) +
-                                self._backoff(failures))
+            if ok:
+                await asyncio.sleep(self.interval)
+            else:
+                await self._retry_after(min(self.interval, 1.0) + self._backoff(failures))
 
     # -- events --------------------------------------------------------------
     async def upload_once(self) -> int:
@@ -413,13 +436,20 @@ class Uplink:
             except (httpx.HTTPError, OSError, sqlite3.Error) as err:
                 self._failed("upload", err)
                 failures += 1
-                await asyncio.sleep(self._backoff(failures))
+                await self._retry_after(self._backoff(failures))
                 continue
             if sent >= self.batch:
                 continue  # more waiting: send the next batch at once
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake_upload.wait(), timeout=2.0)
+            if self._wake_upload.is_set() and self.station.store is not None:
+                # woken for an event the hub should see at once: let the log commit it
+                await asyncio.to_thread(self.station.store.flush, 1.0)
             self._wake_upload.clear()
+
+    def upload_now(self) -> None:
+        """Send what waits without the usual pause (a final's round has closed)."""
+        self._wake_upload.set()
 
     # -- commands ------------------------------------------------------------
     async def _command_loop(self) -> None:
@@ -436,7 +466,7 @@ class Uplink:
             except (httpx.HTTPError, OSError) as err:
                 self._failed("commands", err)
                 failures += 1
-                await asyncio.sleep(self._backoff(failures))
+                await self._retry_after(self._backoff(failures))
                 continue
             for cmd in got.commands:
                 await self.run_command(cmd)
@@ -489,6 +519,11 @@ class Uplink:
             return "shown"
         if cmd.kind == "device":
             return str(await st.device_action(str(a.get("device")), dict(a.get("do") or {})))
+        if cmd.kind == "final":
+            if st.competition is None:
+                raise ShowfloorError("this station hosts no competition (its profile has no "
+                                     "competition:), so it cannot take part in a final")
+            return await st.competition.open_final(a)
         if cmd.kind in ("deploy", "rollback"):
             agent = st.delivery
             if agent is None:

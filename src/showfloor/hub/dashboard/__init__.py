@@ -5,7 +5,9 @@ stations, live), ``/stations/{id}`` (and its raw ``/events``), ``/codes``,
 ``/halls/{id}``, ``/audit``, ``/users``, ``/rollouts`` (bundles and rollouts, see
 :mod:`.rollouts`), ``/reports`` and ``/reports/monthly`` (see :mod:`.reports`),
 ``/reports/export/TABLE.csv|parquet`` (downloads, see :mod:`.exports`),
-``/stores`` (what the hub stores, see :mod:`.stores`). One JSON route,
+``/stores`` (what the hub stores, see :mod:`.stores`), ``/competitions`` (every
+competition per hall with its board, see :mod:`.competitions`), ``/finals`` (competition
+finals across halls, see :mod:`.finals`). One JSON route,
 ``/dashboard/api/fleet``, feeds the halls page's live updates. Roles, sessions and
 CSRF: see :mod:`.security` and docs/dashboard.md.
 """
@@ -18,8 +20,10 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from showfloor.hub.dashboard import (
+    competitions,
     devices,
     exports,
+    finals,
     login,
     manage,
     render,
@@ -51,6 +55,8 @@ def mount(app: FastAPI, state: HubState) -> None:
     app.include_router(manage.router())
     app.include_router(devices.router())
     app.include_router(rollouts.router())
+    app.include_router(finals.router())
+    app.include_router(competitions.router())
     app.include_router(reports.router())
     app.include_router(exports.router())
     app.include_router(stores.router())

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 from starlette.routing import NoMatchFound
 from starlette.staticfiles import StaticFiles
 
@@ -151,11 +151,8 @@ def hall_breakdown(conn: Connection, f: metrics.Filter, k: int, names: Mapping[s
     :func:`privacy.suppress_breakdown` also hides enough other halls that the region's
     total minus the halls shown never gives a suppressed hall away.
     """
-    s = t.session_summaries
     parts = dict.fromkeys(names, 0)
-    for hid, n in conn.execute(select(s.c.hall_id, func.count())
-                               .where(*metrics.where(conn, f, s)).group_by(s.c.hall_id)):
-        parts[str(hid)] = int(n)
+    parts.update(metrics.visits_by(conn, f, "hall_id"))  # the halls' parts of the visits
     total = sum(parts.values())
     shown = privacy.suppress_breakdown(total, parts, k)
     total_shown: int | Suppressed = total if total >= k or total == 0 else Suppressed(k)
@@ -291,13 +288,42 @@ def charts(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def section_rows(value: Any) -> tuple[list[str], list[list[Any]]] | None:
-    """A scene type's own section as a table (a list of flat dicts), or None."""
+def is_share(column: str) -> bool:
+    """Whether a section's column holds shares (``share``, ``share_…``, ``…_share``)."""
+    return column == "share" or column.startswith("share_") or column.endswith("_share")
+
+
+def section_cell(column: str, value: Any) -> tuple[str, bool]:
+    """A cell of a scene type's own section as (the text shown, whether it is a number):
+    a share as a percentage like every other share, a count with thousands separators,
+    another number with two decimals, a hidden one as "< k"."""
+    if isinstance(value, Suppressed):
+        return str(value), True
+    if value is None:
+        return "—", False
+    if isinstance(value, bool):
+        return ("yes" if value else "no"), False
+    if isinstance(value, int | float):
+        if is_share(column):
+            return show_share(value), True
+        return (show_count(value) if isinstance(value, int) else show_number(value)), True
+    return str(value), False
+
+
+def section_rows(value: Any) -> tuple[list[str], list[list[tuple[str, bool]]]] | None:
+    """A scene type's own section as a table (a list of flat dicts), each cell as
+    :func:`section_cell` shows it, or None."""
     if not isinstance(value, list) or not value or not all(isinstance(r, Mapping)
                                                            for r in value):
         return None
     columns = list(value[0])
-    return columns, [[r.get(c) for c in columns] for r in value]
+    return columns, [[section_cell(c, r.get(c)) for c in columns] for r in value]
+
+
+#: a scene type's section → the export tables holding it (the page's download links)
+SECTION_EXPORTS = {"ask": ["asks"], "competition": ["competition_questions", "competitions"]}
+#: the sections the page shows in a table of their own (the others: a generic table)
+OWN_TABLE = ("quiz", "competition")
 
 
 def export_links(app: Any, values: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -321,12 +347,14 @@ def context(conn: Connection, f: metrics.Filter, k: int) -> dict[str, Any]:
     """What both report pages show for a filter (after suppression)."""
     data = numbers(conn, f, k)
     quiz = (data.get("sections") or {}).get("quiz")
+    contests = (data.get("sections") or {}).get("competition")
     extra = {name: value for name, value in (data.get("sections") or {}).items()
-             if name != "quiz"}
+             if name not in OWN_TABLE}
     return {"r": data, "k": k, "charts": charts(data), "funnels": _pairs(data["funnel"]),
             "group_name": group_name, "quiz": quiz if isinstance(quiz, list) else [],
+            "contests": contests if isinstance(contests, list) else [],
             "extra_sections": {name: section_rows(v) for name, v in extra.items()},
-            "extra_raw": extra, "weekdays": WEEKDAYS,
+            "extra_raw": extra, "section_exports": SECTION_EXPORTS, "weekdays": WEEKDAYS,
             "region": hall_breakdown(conn, f, k, {str(h["id"]): str(h["name"])
                                                    for h in halls(conn)})
             if f.hall is None else None}

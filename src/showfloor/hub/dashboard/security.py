@@ -32,7 +32,8 @@ SESSION_AGE = 12 * 3600
 STATIC_URL = "/dashboard/static"
 #: the paths the dashboard owns: sessions and these headers apply to them only
 PREFIXES = ("/login", "/logout", "/stations", "/codes", "/halls", "/audit", "/users",
-            "/rollouts", "/reports", "/stores", "/dashboard")
+            "/rollouts", "/reports", "/stores", "/dashboard", "/finals",
+            "/competitions")
 HEADERS = {
     "content-security-policy": "default-src 'self'; frame-ancestors 'none'",
     "x-content-type-options": "nosniff",

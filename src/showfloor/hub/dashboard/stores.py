@@ -33,7 +33,7 @@ STATION_KINDS = (
 #: what a station running a knowledge competition records (docs/events.md, "Competition
 #: events"): team ids and names, answers and scores — never a player
 COMPETITION_KINDS = (
-    "competition_input", "team_joined", "team_removed", "competition_started",
+    "competition_input", "final_opened", "team_joined", "team_removed", "competition_started",
     "question_revealed", "answer_taken", "question_closed", "question_skipped",
     "competition_paused", "competition_resumed", "competition_ended")
 

@@ -48,9 +48,16 @@ def _station_months(conn: Connection) -> None:
     rebuild_station_months(conn)
 
 
+def _competitions(conn: Connection) -> None:
+    from showfloor.hub.competitions import rebuild
+
+    rebuild(conn)
+
+
 #: the data steps a migration may ask for, in the order they run (``pending:<name>``);
 #: ``rollups`` rebuilds ``station_months`` too
-DATA_STEPS = {"rollups": _rollups, "station_months": _station_months}
+DATA_STEPS = {"rollups": _rollups, "station_months": _station_months,
+              "competitions": _competitions}
 
 
 def run_data_steps(conn: Connection) -> list[str]:

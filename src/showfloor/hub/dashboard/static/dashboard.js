@@ -134,6 +134,10 @@
 
   function liveStation(box) {
     const url = box.dataset.liveStation;
+    // a page may ask more often (a final's board: data-every="1000"), never less often
+    const every = Math.max(500, Number(box.dataset.every) || STATION_EVERY);
+    const words = every === STATION_EVERY ? "every 5 s" : "every " +
+      (every % 1000 === 0 && every > 1000 ? every / 1000 + " s" : "second");
     const text = document.getElementById("live-text");
     const parts = new Map();
     for (const el of document.querySelectorAll("[data-part]")) parts.set(el.dataset.part, el);
@@ -172,14 +176,14 @@
         }
         failures = 0;
         box.classList.remove("live--lost");
-        text.textContent = "Live: updated every 5 s";
+        text.textContent = "Live: updated " + words;
       } catch (err) {
         failures++;
         if (failures >= 2) lost("Not live: cannot reach the hub (" + err.message + "); still trying.");
       }
-      window.setTimeout(poll, STATION_EVERY);
+      window.setTimeout(poll, every);
     }
-    window.setTimeout(poll, STATION_EVERY);
+    window.setTimeout(poll, every);
   }
 
   function copyButtons() {

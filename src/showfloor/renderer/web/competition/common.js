@@ -108,6 +108,8 @@ const STRINGS = {
     phase_paused: "已暂停",
     phase_ended: "已结束",
     last_result: "上一题：{right} 队答对，共 {answered} 队作答",
+    final_lobby: "决赛「{name}」：到点自动开始，各展厅同时答题",
+    final_between: "决赛：下一题按时自动出现",
     board_small: "排行榜",
     // player
     enter_code: "输入加入码",
@@ -183,6 +185,8 @@ const STRINGS = {
     phase_paused: "Paused",
     phase_ended: "Ended",
     last_result: "Last question: {right} right of {answered} answered",
+    final_lobby: "Final “{name}”: it begins by itself at its start, in every hall at once",
+    final_between: "Final: the next question comes by itself, on schedule",
     board_small: "Ranking",
     enter_code: "Enter the join code",
     code_field: "Join code",
@@ -208,6 +212,8 @@ const STRINGS = {
 
 /** The station's refusals (English sentences), in Chinese. Unknown ones are shown as sent. */
 const REASONS_ZH = {
+  "this is a final: the questions come on the hub's schedule (the host can pause, remove a team or end)":
+    "这是决赛：题目按总控的时间表出现（主持人可以暂停、移除队伍或结束）",
   "that code is not right": "加入码不对",
   "that code is not right; look at the big screen": "加入码不对，请看大屏幕",
   "too many wrong codes; ask the host for help": "输错加入码的次数太多了，请找主持人帮忙",

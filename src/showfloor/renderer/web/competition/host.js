@@ -140,7 +140,9 @@ function draw() {
   if (v.phase === "lobby") {
     els.code.textContent = v.code ? String(v.code) : "";
     els.url.textContent = v.join_url || "";
-    body.push(h("div", {class: "actions"}, button(t(lang, "begin"), "begin", {primary: true})),
+    // a final across halls begins by itself (docs/competition.md): no Begin button
+    body.push(v.final ? h("p", {class: "note", text: t(lang, "final_lobby", {name: v.final.name})})
+      : h("div", {class: "actions"}, button(t(lang, "begin"), "begin", {primary: true})),
       h("h2", {text: t(lang, "teams")}),
       h("ul", {class: "team-list"}, lobbyTeams(v).map((x) => {
         const name = teamName(x, lang);
@@ -164,9 +166,12 @@ function draw() {
       body.push(h("p", {class: "note", text: t(lang, "last_result",
         {right: v.result.correct.length, answered: v.result.answered})}));
     }
-    body.push(h("div", {class: "actions"},
-      button(t(lang, "next"), "next", {primary: true}), button(t(lang, "skip"), "skip"),
-      button(t(lang, "end"), "end")));
+    body.push(v.final
+      ? h("div", {class: "actions"}, h("p", {class: "note", text: t(lang, "final_between")}),
+        button(t(lang, "end"), "end"))
+      : h("div", {class: "actions"},
+        button(t(lang, "next"), "next", {primary: true}), button(t(lang, "skip"), "skip"),
+        button(t(lang, "end"), "end")));
   } else if (v.phase === "question" || v.phase === "paused") {
     body.push(setTextOf(h("h2", {class: "q__prompt"}), v.question.prompt, lang),
       h("p", {class: "note", text: t(lang, "question_of", {n: v.n + 1, count: v.count})}),
@@ -174,7 +179,7 @@ function draw() {
       h("div", {class: "actions"},
         v.phase === "question" ? button(t(lang, "pause"), "pause", {primary: true})
           : button(t(lang, "resume"), "resume", {primary: true}),
-        button(t(lang, "skip"), "skip"), button(t(lang, "end"), "end")));
+        v.final ? null : button(t(lang, "skip"), "skip"), button(t(lang, "end"), "end")));
   } else if (v.phase === "ended") {
     body.push(h("p", {class: "note", text: t(lang, "ended")}),
       h("div", {class: "actions"}, button(t(lang, "new"), "new", {primary: true})));
