@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import html
 import json
 import logging
@@ -241,6 +242,18 @@ class Station:
             await self.drivers.start()
         if self.competition is not None:
             await self.competition.start()
+
+    def freeze_startup(self) -> None:
+        """Once the station serves and its ask index is ready: move everything start-up
+        made (the content, the index, the modules) out of the garbage collector's walk,
+        so a full collection during a visit no longer stops the loop for tens of ms
+        walking objects that live as long as the process. A switch to another content
+        version unfreezes them (:meth:`replace`), so the old version can be freed."""
+        if self._ask_ready is not None and not self._ask_ready.done():
+            self._ask_ready.add_done_callback(lambda _task: self.freeze_startup())
+            return
+        gc.collect()
+        gc.freeze()
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -813,6 +826,7 @@ class Station:
         if exhibit is None:
             await self._broadcast("problems", problems=problems)
             return
+        gc.unfreeze()  # the old version's objects (frozen at start-up) can be freed now
         old = self.engine
         self.exhibit = exhibit
         self._preload_cache.clear()

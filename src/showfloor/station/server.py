@@ -150,6 +150,7 @@ class StationServer(uvicorn.Server):
         await super().startup(sockets)
         if not self.should_exit:
             notify("READY=1")  # systemd (Type=notify) or `showfloor hall`: serving now
+            self.station.freeze_startup()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         notify("STOPPING=1")
