@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from analytics._competitions import build
+from conftest import keep_for_docs
 from e2e._browser import axe, launch
 from showfloor.hub import db as t
 from showfloor.hub import enrolment
@@ -126,11 +128,15 @@ def browser() -> Iterator[Browser]:
     yield from launch()
 
 
-def test_both_pages_pass_axe_in_chromium(hub: RunningHub, browser: Browser) -> None:
+def test_both_pages_pass_axe_in_chromium(hub: RunningHub, browser: Browser,
+                                        tmp_path: Path) -> None:
     page = browser_login(browser, hub.url, "vic")
     page.goto("/competitions?hall=h1")
     assert page.locator("#competitions tbody tr").count() == 3
     assert axe(page) == []
+    shot = tmp_path / "competitions.png"
+    page.screenshot(path=str(shot), full_page=True)
+    keep_for_docs(shot, "hub-competitions")
     page.get_by_role("link", name="class-quiz").last.click()  # A, the oldest
     page.wait_for_selector("#board")
     assert page.locator("#board tbody tr").count() == 12

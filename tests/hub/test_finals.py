@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from websockets.sync.client import ClientConnection, connect
 
+from conftest import keep_for_docs
 from e2e._browser import axe, launch
 from showfloor.competition.engine import competition, question_bank
 from showfloor.content.load import load
@@ -497,5 +498,8 @@ def test_the_finals_pages_in_chromium_follow_the_board(tmp_path: Path, browser: 
         expect(rounds.nth(1)).to_contain_text("missing", timeout=40_000)
         expect(page.locator('[data-f="final-state"]')).to_contain_text("the final result")
         assert axe(page) == []
+        shot = tmp_path / "final.png"
+        page.screenshot(path=str(shot), full_page=True)
+        keep_for_docs(shot, "hub-final")
     finally:
         hub.stop()
