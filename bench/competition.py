@@ -84,7 +84,8 @@ class Player:
     ws: ClientConnection
     link: Link | None
     skew: float  # this page's clock = time.monotonic() + skew
-    sync: ClockSync = field(default_factory=ClockSync)
+    # as the pages do (renderer/web/competition/common.js): the last 32 exchanges
+    sync: ClockSync = field(default_factory=lambda: ClockSync(keep=32))
     inbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     team: str | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -136,9 +137,16 @@ class Player:
                 return msg
 
     async def clock_sync(self, n: int = 8) -> None:
+        """The pages' burst (8 exchanges 0.1 s apart), then one every half second."""
         for _ in range(n):
             await self.send("sync", t0=self.now())
             await asyncio.sleep(0.1)
+
+        async def every() -> None:
+            while True:
+                await asyncio.sleep(0.5)
+                await self.send("sync", t0=self.now())
+        self.tasks.append(asyncio.create_task(every()))
 
 
 async def open_player(url: str, name: str, link: Link | None, skew: float, role: str,
