@@ -261,3 +261,14 @@ def test_the_checks_catch_drift(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     code, _ = recorded_in_code()
     doc, _ = documented()
     assert "still_here" in code and "still_here" not in doc and "still_there" not in code
+
+
+def test_the_command_event_lists_every_command_the_hub_can_send() -> None:
+    """The `command` event's kinds in the doc are fleet.COMMANDS, no more, no fewer (the
+    `final` command was added without the doc's list following it)."""
+    from showfloor import fleet
+
+    section = DOC.read_text("utf-8").split("### `command`", 1)[1].split("\n### ", 1)[0]
+    row = next(line for line in section.splitlines() if line.startswith("| `command` |"))
+    listed = re.findall(r"`([a-z_]+)`", row.split("its kind:", 1)[1])
+    assert sorted(listed) == sorted(fleet.COMMANDS)
