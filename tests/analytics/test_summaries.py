@@ -97,6 +97,7 @@ def test_late_and_out_of_order_events_give_the_same_summary(db: t.Database,
             conn.execute(t.session_summaries.delete())
             conn.execute(t.summary_marks.delete())
             conn.execute(t.events.delete())
+            conn.execute(t.boots.delete())
         fresh = db
     else:
         t.upgrade(other)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from showfloor.hub import db as hubdb
 from showfloor.hub.migrations import HERE, config, run_upgrade
@@ -94,3 +94,32 @@ def test_migrated_step_by_step_equals_created_fresh(db_url: str, second_url: str
     assert len(want) == len(hubdb.metadata.tables)
     assert want["station_months"]["primary"] == ["station_id", "month"]
     assert got == want
+
+
+def test_0009_copies_the_stored_engine_starts_into_boots(db_url: str) -> None:
+    # a hub upgraded from 0008 with a year of events: each engine_started becomes a
+    # ``boots`` row, the one place a visit's exhibit is now looked up
+    db = hubdb.Database(db_url)
+    try:
+        run_upgrade(db, "0008")
+        ev = hubdb.events
+        with db.write() as conn:
+            conn.execute(ev.insert(), [
+                {"station_id": "s1", "id": f"b1-e{n}", "boot": "b1", "source": "engine",
+                 "seq": n, "t": 0.0, "wall": 100.0 + n, "kind": kind, "session": None,
+                 "scene": None, "data": data, "received": 1.0}
+                for n, kind, data in (
+                    (1, "engine_started", {"exhibit": "x", "version": "1.0.0"}),
+                    (2, "session_started", {"lang": "en"}),
+                    (9, "engine_started", {"exhibit": "x", "version": "1.1.0"}),
+                    (10, "engine_started", {}))])
+        run_upgrade(db)
+        b = hubdb.boots.c
+        with db.read() as conn:
+            got = conn.execute(select(b.station_id, b.boot, b.seq, b.exhibit, b.version, b.wall)
+                               .order_by(b.seq)).all()
+        assert [tuple(r) for r in got] == [("s1", "b1", 1, "x", "1.0.0", 101.0),
+                                           ("s1", "b1", 9, "x", "1.1.0", 109.0),
+                                           ("s1", "b1", 10, "", "", 110.0)]
+    finally:
+        db.dispose()

@@ -122,6 +122,19 @@ events = Table(
     Index("events_kind_wall", "kind", "wall"),
     Index("events_received", "received"),  # what hub/summaries.py has not read yet
 )
+# each ``engine_started`` a station sent (migration 0009), written by ingest beside the
+# event: which exhibit and version a boot ran from which of its engine events on, looked
+# up by (station, boot) when a visit is summarised (hub/summaries.py); never purged (no
+# visitor in it)
+boots = Table(
+    "boots", metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("boot", String(40), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("exhibit", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("wall", Double, nullable=False),
+)
 
 commands = Table(
     "commands", metadata,

@@ -65,6 +65,9 @@ def store_events(conn: Connection, station_id: str, batch: fleet.EventBatch,
                      "received": now})
     if rows:
         conn.execute(t.insert_new(conn, t.events), rows)
+        starts = [boot_row(station_id, r) for r in rows if r["kind"] == "engine_started"]
+        if starts:
+            conn.execute(t.insert_new(conn, t.boots), starts)
         errors = [r for r in rows if r["kind"] in ERROR_KINDS]
         if errors:
             last = max(errors, key=lambda r: r["wall"])
@@ -75,6 +78,14 @@ def store_events(conn: Connection, station_id: str, batch: fleet.EventBatch,
                          .values(last_error=f"{what}: {detail}"[:500],
                                  last_error_at=min(float(last["wall"]), now)))
     return len(rows), len(evs) - len(rows)
+
+
+def boot_row(station_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The ``boots`` row of an ``engine_started`` event (as stored in ``events``)."""
+    data = event.get("data") or {}
+    return {"station_id": station_id, "boot": event["boot"], "seq": int(event["seq"]),
+            "exhibit": str(data.get("exhibit", ""))[:64],
+            "version": str(data.get("version", ""))[:64], "wall": float(event["wall"])}
 
 
 def count_events(conn: Connection, station_id: str | None = None) -> int:

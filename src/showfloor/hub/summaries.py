@@ -20,7 +20,8 @@ database (``summary_marks``), so any hub process may run it:
   each other — NTP does — or a batch stamped by a slow clock may be missed.)
 
 The exhibit and version of a visit come from the station's ``engine_started`` event
-of the same boot (the newest before the visit's first event).
+of the same boot (the newest before the visit's first event), as ingest copied it into
+``boots`` (a lookup by station and boot, however many events the hub holds).
 
 The same pass keeps the report rollups (``hub/rollups.py``): each visit summarised
 again takes its old summary's share out of the sums and puts its new one in, in the
@@ -230,12 +231,12 @@ def _exhibit(conn: Connection, station_id: str, boot: str, seq: int,
     """The exhibit and version of the newest ``engine_started`` of this boot before ``seq``."""
     starts = cache.get((station_id, boot))
     if starts is None:
-        ev = t.events.c
+        b = t.boots.c  # written by ingest beside each engine_started
         starts = cache[(station_id, boot)] = sorted(
-            (int(n), str((d or {}).get("exhibit", "")), str((d or {}).get("version", "")))
-            for n, d in conn.execute(select(ev.seq, ev.data).where(ev.kind == "engine_started")
-                                     .where(ev.station_id == station_id)
-                                     .where(ev.boot == boot)))
+            (int(n), str(exhibit), str(version))
+            for n, exhibit, version in conn.execute(
+                select(b.seq, b.exhibit, b.version).where(b.station_id == station_id)
+                .where(b.boot == boot)))
     found = ("", "")
     for n, exhibit, version in starts:
         if n >= seq:
