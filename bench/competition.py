@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import shutil
@@ -84,7 +85,8 @@ class Player:
     ws: ClientConnection
     link: Link | None
     skew: float  # this page's clock = time.monotonic() + skew
-    # as the pages do (renderer/web/competition/common.js): the last 32 exchanges
+    # as the pages do (renderer/web/competition/common.js): the last 32 exchanges, the
+    # mean offset of the 4 fastest
     sync: ClockSync = field(default_factory=lambda: ClockSync(keep=32))
     inbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     team: str | None = None
@@ -209,15 +211,19 @@ async def run(args: argparse.Namespace) -> None:
         for k, team in enumerate(teams):
             link = Link(rng.uniform(0.0, 0.3), args.jitter, random.Random(rng.random()))
             p = await open_player(url, f"p{k}", link, rng.uniform(-600, 600), "player")
+            # a page starts its clock exchanges as it connects, one page after another
+            # as the class's teams join (not 40 bursts at once)
+            p.tasks.append(asyncio.create_task(p.clock_sync()))
             await p.send("join", code=code, team=team)
             p.team = (await p.until("joined", timeout=30))["team"]
             players.append(p)
-        await asyncio.gather(*(p.clock_sync() for p in players))
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(args.lobby)  # the host starts a moment after the last team
         await host.send("begin")
         await board.until("view", phase="between")
 
         skews: list[float] = []
+        errors: list[float] = []
+        gaps: list[float] = []
         close_lag: list[float] = []
         ordered = 0
         once = 0
@@ -230,24 +236,41 @@ async def run(args: argparse.Namespace) -> None:
             rng.shuffle(order)
             offsets = {str(players[i].team): args.gap * rank for rank, i in enumerate(order)}
 
-            async def play(p: Player, n: int = n, offsets: dict[str, int] = offsets,
-                           reveals: dict[str, float] = reveals,
-                           true_at: dict[str, float] = true_at) -> None:
+            async def view_of(p: Player, n: int = n, reveals: dict[str, float] = reveals
+                              ) -> tuple[dict[str, Any], float]:
                 v = (await p.until("view", phase="question", n=n))["view"]
                 local = v["at"] - p.sync.offset  # "reveal at T" on this page's clock
-                await asyncio.sleep(max(0.0, local - p.now()))
-                assert p.team is not None
-                reveals[p.team] = time.monotonic() - v["at"]
-                wanted = offsets[p.team] + 20
-                await asyncio.sleep(max(0.0, local + wanted / 1000 - p.now()))
-                # what a page does: its own clock, from its reveal to the answer
-                ms = round((p.now() - local) * 1000)
-                true_at[p.team] = time.monotonic() - v["at"]
-                ids = [c["id"] for c in v["question"]["choices"]]
-                await p.send("answer", n=n, choices=[ids[0]], elapsed_ms=ms)
+                # the estimate's error, known here: the page's clock is monotonic + skew
+                errors.append(abs(p.sync.offset + p.skew) * 1000)
+
+                async def reveal() -> None:
+                    await asyncio.sleep(max(0.0, local - p.now()))
+                    assert p.team is not None
+                    reveals[p.team] = time.monotonic() - v["at"]
+                p.tasks.append(asyncio.create_task(reveal()))
+                return v, local
 
             bview = (await board.until("view", phase="question", n=n))["view"]
-            await asyncio.gather(*(play(p) for p in players))
+            seen = await asyncio.gather(*(view_of(p) for p in players))
+            # each answer at its known true time (the station's clock, which is this
+            # machine's monotonic clock): T + 20 ms + gap × its rank, one after another
+            # (sleep to a moment before, then wait out the rest exactly); the page's
+            # elapsed_ms is what its own clock reads then, from its own reveal
+            last = 0.0
+            for i in order:
+                p, (v, local) = players[i], seen[i]
+                assert p.team is not None
+                # never closer than the gap to the one before (a late wake-up pushes
+                # the rest along: the true times stay known and a gap apart)
+                target = max(v["at"] + (offsets[p.team] + 20) / 1000, last + args.gap / 1000)
+                await asyncio.sleep(max(0.0, target - time.monotonic() - 0.002))
+                while time.monotonic() < target:
+                    pass
+                ms = round((p.now() - local) * 1000)
+                last = time.monotonic()
+                true_at[p.team] = last - v["at"]
+                ids = [c["id"] for c in v["question"]["choices"]]
+                await p.send("answer", n=n, choices=[ids[0]], elapsed_ms=ms)
             deadline = bview["close_at"] + 0.5
             await board.until("view", phase="between", timeout=args.seconds + 10)
             close_lag.append(time.monotonic() - deadline)
@@ -266,6 +289,7 @@ async def run(args: argparse.Namespace) -> None:
             once += int(len(teams_once) == len(players) == len(set(teams_once)))
             station_order = [g["team"] for g in sorted(mine, key=lambda g: g["elapsed_ms"])]
             true_order = sorted(true_at, key=lambda t: true_at[t])
+            gaps += [1000 * (true_at[b] - true_at[a]) for a, b in itertools.pairwise(true_order)]
             ordered += int(station_order == true_order)
             pos = {t: i for i, t in enumerate(station_order)}
             pairs += len(true_order) * (len(true_order) - 1) // 2
@@ -285,6 +309,10 @@ async def run(args: argparse.Namespace) -> None:
                 "PASS" if ordered >= 0.99 * args.questions else "FAIL"],
                ["pairs of answers in true order", pairs, "", "",
                 f"{100 * pairs_right / max(1, pairs):.2f} %", "", ""],
+               ["a page's clock offset error ms", len(errors), f"{median(errors):.2f}",
+                f"{percentile(errors, 99):.2f}", f"{max(errors):.2f}", "", ""],
+               ["true gap between answers in turn ms", len(gaps), f"{median(gaps):.2f}",
+                f"min {min(gaps):.2f}", f"{max(gaps):.2f}", "", ""],
                ["questions with every answer once", args.questions, "", "",
                 f"{once}/{args.questions}", "all", "PASS" if once == args.questions
                 else "FAIL"],
@@ -315,6 +343,8 @@ def main() -> None:
     ap.add_argument("--jitter", type=float, default=0.010, help="mean jitter, s")
     ap.add_argument("--gap", type=int, default=5,
                     help="ms between the players' true answer times (5: 40 within 200 ms)")
+    ap.add_argument("--lobby", type=float, default=3.0,
+                    help="seconds between the last team joining and the start")
     ap.add_argument("--seed", type=int, default=20261204)
     asyncio.run(run(ap.parse_args()))
 

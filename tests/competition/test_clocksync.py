@@ -77,3 +77,36 @@ def test_a_lopsided_link_is_wrong_by_half_the_difference_and_says_so() -> None:
     exchange(jittery, 0.0, skew=0.0, up=0.9, down=0.01)  # a queue on the way up
     exchange(jittery, 1.0, skew=0.0, up=0.01, down=0.01)
     assert abs(jittery.offset) < 0.001 and abs(jittery.delay - 0.02) < 0.001
+
+
+def test_averaging_the_fastest_exchanges_beats_the_fastest_alone() -> None:
+    """The fastest exchange is still lopsided by its own jitter: the mean offset of the
+    4 fastest of 32 is nearer the truth (median and 99th percentile over 2,000 pages;
+    with exponential jitter of 10 ms mean each way: 2.4 -> 2.0 ms at p99)."""
+    rng = random.Random(4)
+    one: list[float] = []
+    four: list[float] = []
+    for _page in range(2000):
+        skew, base = rng.uniform(-600, 600), rng.uniform(0.0, 0.3)
+        alone, mean = ClockSync(keep=32, fast=1), ClockSync(keep=32, fast=4)
+        for k in range(32):
+            up = base + rng.expovariate(1 / 0.010)
+            down = base + rng.expovariate(1 / 0.010)
+            for sync in (alone, mean):
+                exchange(sync, 0.5 * k, skew, up, down)
+        one.append(abs(alone.offset + skew))
+        four.append(abs(mean.offset + skew))
+        assert abs(mean.offset + skew) <= mean.error + 1e-9
+    one.sort()
+    four.sort()
+    assert four[1000] < 0.9 * one[1000], (four[1000], one[1000])
+    assert four[1980] < 0.9 * one[1980], (four[1980], one[1980])
+
+
+def test_an_exchange_far_slower_than_the_fastest_is_never_averaged_in() -> None:
+    sync = ClockSync(keep=32)
+    exchange(sync, 0.0, skew=0.0, up=0.010, down=0.010)
+    exchange(sync, 1.0, skew=0.0, up=0.011, down=0.010)
+    exchange(sync, 2.0, skew=0.0, up=0.300, down=0.010)  # held in a queue on the way up
+    assert [round(s.delay, 3) for s in sync.trusted()] == [0.02, 0.021]
+    assert abs(sync.offset - 0.00025) < 1e-6  # the mean of the two: 0 and 0.5 ms

@@ -369,3 +369,40 @@ def test_a_whole_competition(browser: Browser, station: RunningStation,
     for p in (host, board, *players):
         assert p.js_errors == [], p.js_errors  # type: ignore[attr-defined]
         p.context.close()
+
+
+def test_the_pages_clock_estimate_is_the_reference_one(browser: Browser,
+                                                       station: RunningStation) -> None:
+    """common.js's ClockSync gives the offset and trusted exchanges that
+    showfloor.competition.clocksync gives for the same exchanges (docs/competition.md says
+    they are the same: the bench measures the Python one)."""
+    import random
+
+    from showfloor.competition.clocksync import ClockSync
+
+    rng = random.Random(7)
+    skew, base = 123.456, 0.120
+    stamps = []
+    for k in range(40):  # more than the 32 kept: the oldest go
+        up, down = base + rng.expovariate(100), base + rng.expovariate(100)
+        if k == 35:
+            up += 0.5  # held up in a queue: never averaged in
+        t1 = 1000.0 + k * 0.5 + up
+        stamps.append((1000.0 + k * 0.5 + skew, t1, t1 + 0.0004, t1 + 0.0004 + down + skew))
+    ref = ClockSync(keep=32)
+    for s in stamps:
+        ref.add(*s)
+    page = open_page(browser, f"{station.url}/competition/board?lang=en", BOARD)
+    try:
+        got = page.evaluate("""async (stamps) => {
+            const m = await import("/renderer/competition/common.js");
+            const sync = new m.ClockSync();
+            for (const s of stamps) sync.add(...s);
+            return {offset: sync.offset, delays: sync.trusted().map((s) => s.delay)};
+        }""", stamps)
+    finally:
+        page.context.close()
+    assert [round(d, 9) for d in got["delays"]] == [round(s.delay, 9) for s in ref.trusted()]
+    assert len(got["delays"]) == 4
+    assert abs(got["offset"] - ref.offset) < 1e-9
+    assert abs(ref.offset + skew) < 0.01
