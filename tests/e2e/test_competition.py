@@ -403,6 +403,6 @@ def test_the_pages_clock_estimate_is_the_reference_one(browser: Browser,
     finally:
         page.context.close()
     assert [round(d, 9) for d in got["delays"]] == [round(s.delay, 9) for s in ref.trusted()]
-    assert len(got["delays"]) == 4
+    assert 2 <= len(got["delays"]) <= 4 and max(got["delays"]) < 0.3  # not the queued one
     assert abs(got["offset"] - ref.offset) < 1e-9
     assert abs(ref.offset + skew) < 0.01
