@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass
 
 #: exchanges slower than the fastest by more than this are not averaged in (seconds)
-MARGIN = 0.005
+MARGIN = 0.010
 
 
 @dataclass(frozen=True, slots=True)

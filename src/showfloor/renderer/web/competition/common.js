@@ -4,7 +4,7 @@
 //
 // Timing: offset = station clock − page clock, from the `sync` exchanges (NTP's four
 // timestamps; the mean offset of the 4 exchanges with the smallest round trips of the
-// last 32, less any 5 ms slower than the fastest: exactly
+// last 32, less any 10 ms slower than the fastest: exactly
 // src/showfloor/competition/clocksync.py). A question shows when the page's clock reads
 // `at − offset` and closes at `close_at − offset`, so a page that loads mid-question
 // shows the time that is left, not a new countdown.
@@ -28,7 +28,7 @@ export function pageNow() {
 // and 16 s is too short for a clock's drift (tens of ppm) to matter.
 const KEEP = 32;  // exchanges kept; those with the smallest round trips are trusted
 const FAST = 4;  // the fastest exchanges averaged (each is lopsided by its own jitter)
-const MARGIN = 0.005;  // s: one slower than the fastest by more is never averaged in
+const MARGIN = 0.010;  // s: one slower than the fastest by more is never averaged in
 const BURST = 8;  // exchanges at start, ~100 ms apart
 const BURST_GAP = 100;
 const EVERY = 500;  // then one every half second
