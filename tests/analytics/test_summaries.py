@@ -197,3 +197,18 @@ def test_the_hub_loop_keeps_them_up_to_date(tmp_path: Any) -> None:
         assert asyncio.run(main()) == 2
     finally:
         d.dispose()
+
+
+def test_ingest_keeps_each_engine_started_once_in_boots(db: t.Database) -> None:
+    # the summariser reads a visit's exhibit version here (migration 0009); a retried
+    # batch adds no second row
+    b = _visits()
+    starts = [e for e in b.out if e["kind"] == "engine_started"]
+    assert starts
+    store(db, "s1", b.out, time.time())
+    store(db, "s1", b.out, time.time())
+    c = t.boots.c
+    with db.read() as conn:
+        rows = conn.execute(select(c.station_id, c.boot, c.seq, c.exhibit, c.wall)).all()
+    assert sorted(tuple(r) for r in rows) == sorted(
+        ("s1", e["boot"], e["seq"], e["data"]["exhibit"], e["wall"]) for e in starts)
