@@ -38,7 +38,12 @@ higher priority than that work.
 A second table is raw ingest: a few uploaders, each a station of its own,
 send batches of 500 events as fast as the hub takes them. At the end the
 database must hold exactly the events acknowledged, and a batch sent again
-must come back as duplicates (exactly once).
+must come back as duplicates (exactly once). The hub summarises visits as it
+does in service (every 5 s, hub/summaries.py). ``--ingest-baseline`` runs the
+ingest twice more, each on a fresh database and a fresh hub: one as shipped, and
+one whose summarising loop is held off (a hub as it was before it summarised
+visits), and prints each rate's ratio to the last. (The first run follows the
+fleet steps, on a database they filled: compare the two fresh ones.)
 """
 
 from __future__ import annotations
@@ -133,15 +138,20 @@ class Hub:
     log: Path = field(default_factory=lambda: Path(tempfile.mkstemp(
         prefix="showfloor-hub-", suffix=".log")[1]))
     proc: subprocess.Popen[bytes] | None = None
+    #: False: the hub's summarising loop runs once at start, then never (a baseline)
+    summaries: bool = True
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        run = ["-m", "showfloor"] if self.summaries else [
+            "-c", "from showfloor.hub import summaries; summaries.SUMMARISE_SECONDS = 1e9; "
+                  "from showfloor.cli import run; run()"]
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "showfloor", "hub", "--db", self.db, "--port",
+                [sys.executable, *run, "hub", "--db", self.db, "--port",
                  str(self.port)], stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -241,6 +251,7 @@ class SimStation:
         self.session: str | None = None
         self.scene = "attract"
         self.visit_events = 0
+        self.last_wall: float | None = None
 
     def heartbeat(self) -> dict[str, Any]:
         now = time.time()
@@ -254,9 +265,16 @@ class SimStation:
                 "usual_quiet": 420.0, "closed": False, "screen": "on", "surfaces": 1}
 
     def events(self, n: int) -> list[dict[str, Any]]:
-        """n events of visits: started, scenes entered and left, answers, choices, ended."""
+        """n events of visits: started, scenes entered and left, answers, choices, ended.
+
+        Their walls are spread evenly since the station's last batch (the first batch:
+        over the 0.5 s × n before it): a station's events happen in order, so one
+        batch's never go back among the last one's, however fast they are sent.
+        """
         out = []
         now = time.time()
+        since = now - n * 0.5 if self.last_wall is None else self.last_wall
+        self.last_wall = now
         data: dict[str, Any]
         for i in range(n):
             if self.session is None:
@@ -283,7 +301,7 @@ class SimStation:
             self.visit_events += 1
             out.append({"id": f"{self.boot}-e{self.seq}", "boot": self.boot, "source": "engine",
                         "seq": self.seq, "t": round(now - self.started, 6),
-                        "wall": now - (n - i) * 0.5, "kind": kind, "session": self.session,
+                        "wall": since + (now - since) * (i + 1) / n, "kind": kind, "session": self.session,
                         "scene": self.scene, "data": data})
             if kind == "session_ended":
                 self.session, self.scene = None, "attract"
@@ -774,19 +792,44 @@ def bench_backend(backend: str, args: argparse.Namespace) -> int | None:
                 print(f"[{backend}] first errors: " + "; ".join(problems[:3]))
 
             ing = measure_ingest(hub, url, ingest_ids, args, db_cpu)
-            once = ing.in_db == ing.acked == ing.stored and ing.resend_stored == 0 and \
-                ing.resend_dup == args.batch and not ing.errors
-            table(f"raw ingest on {backend}: {uploaders} uploaders (one station each), "
-                  f"batches of {args.batch} events, as fast as acknowledged, {ing.seconds:.0f} s",
-                  ["events/s stored", "batches", "batch median ms", "batch p99 ms", "errors",
-                   "events in DB / acknowledged", "resent batch: stored, duplicates",
-                   "hub CPU", "PG CPU", "exactly once"],
-                  [[f"{ing.stored / ing.seconds:,.0f}", ing.batches, f"{median(ing.ms):.1f}",
-                    f"{percentile(ing.ms, 99):.1f}", ing.errors, f"{ing.in_db} / {ing.acked}",
-                    f"{ing.resend_stored}, {ing.resend_dup}", f"{ing.hub_cpu / ing.seconds:.0%}",
-                    "—" if ing.db_cpu is None else f"{ing.db_cpu / ing.seconds:.0%}",
-                    "yes" if once else "NO"]])
-            return best
+        finally:
+            hub.stop()
+    runs = [("every 5 s, after the fleet", ing)]
+    if args.ingest_baseline:
+        runs += [("every 5 s, fresh database", fresh_ingest(backend, args, True)),
+                 ("held off, fresh database", fresh_ingest(backend, args, False))]
+    rate0 = runs[-1][1].stored / runs[-1][1].seconds
+    rows = []
+    for what, ing in runs:
+        once = ing.in_db == ing.acked == ing.stored and ing.resend_stored == 0 and \
+            ing.resend_dup == args.batch and not ing.errors
+        rate = ing.stored / ing.seconds
+        ratio = f"{rate / rate0:.2f}" if args.ingest_baseline else "—"
+        rows.append([what, f"{rate:,.0f}", ratio, ing.batches,
+                     f"{median(ing.ms):.1f}", f"{percentile(ing.ms, 99):.1f}", ing.errors,
+                     f"{ing.in_db} / {ing.acked}", f"{ing.resend_stored}, {ing.resend_dup}",
+                     f"{ing.hub_cpu / ing.seconds:.0%}",
+                     "—" if ing.db_cpu is None else f"{ing.db_cpu / ing.seconds:.0%}",
+                     "yes" if once else "NO"])
+    table(f"raw ingest on {backend}: {uploaders} uploaders (one station each), "
+          f"batches of {args.batch} events, as fast as acknowledged, "
+          f"{args.ingest_seconds:g} s", ["summarising", "events/s stored", "ratio",
+                                         "batches", "batch median ms", "batch p99 ms",
+                                         "errors", "events in DB / acknowledged",
+                                         "resent batch: stored, duplicates", "hub CPU",
+                                         "PG CPU", "exactly once"], rows)
+    return best
+
+
+def fresh_ingest(backend: str, args: argparse.Namespace, summarising: bool) -> Ingest:
+    """The raw ingest again on a fresh database, the hub summarising or not."""
+    with database(backend) as (url, db_cpu):
+        codes = make_codes(url, args.uploaders)
+        hub = Hub(url, summaries=summarising)
+        hub.start()
+        try:
+            idents = asyncio.run(enrol_all(hub.url, codes))
+            return measure_ingest(hub, url, idents, args, db_cpu)
         finally:
             hub.stop()
 
@@ -813,6 +856,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=500, help="raw ingest: events per batch")
     ap.add_argument("--ingest-seconds", type=float, default=15.0,
                     help="raw ingest: seconds (default 15)")
+    ap.add_argument("--ingest-baseline", action="store_true",
+                    help="raw ingest: run it again on a fresh database with the hub's "
+                         "summarising loop held off, and print the ratio")
     ap.add_argument("--retries", type=int, default=1,
                     help="run a fleet size that misses the goal again before stopping "
                          "(the machine may be shared; default 1)")

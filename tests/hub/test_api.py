@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -193,6 +194,30 @@ def test_the_same_batch_twice_is_stored_once(station: SignedStation,
     mixed = station.upload(evs[25:] + station.events(10))
     assert mixed.json() == {"stored": 10, "duplicates": 25, "ack": 35}
     assert stored(db, station.station) == 60
+
+
+def test_a_batch_is_stamped_when_it_is_written_not_when_it_came(station: SignedStation,
+                                                                db: hubdb.Database) -> None:
+    """``received`` is read inside the batch's write transaction: a batch that waited for
+    the write lock is stamped after the wait. On SQLite the stamps then follow the order
+    batches commit in, so the summaries look back only 2 s (hub/summaries.py)."""
+    evs = station.events(3)
+    with ThreadPoolExecutor(1) as pool:
+        with db.write() as conn:  # what the hub's write waits for, held 1.5 s
+            if not db.sqlite:  # the nonce the request spends first
+                conn.exec_driver_sql("LOCK TABLE nonces IN EXCLUSIVE MODE")
+            reply = pool.submit(station.upload, evs)
+            time.sleep(1.5)
+            released = time.time()
+        r = reply.result(30)
+    assert r.json() == {"stored": 3, "duplicates": 0, "ack": 3}
+    ev = hubdb.events.c
+    with db.read() as conn:
+        got = [float(x) for (x,) in conn.execute(
+            select(ev.received).where(ev.station_id == station.station)
+            .where(ev.id.in_([e["id"] for e in evs])))]
+    assert len(got) == 3
+    assert min(got) >= released
 
 
 def test_errors_in_events_become_the_last_error(station: SignedStation,

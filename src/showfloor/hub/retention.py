@@ -9,7 +9,7 @@ What goes: rows of ``events`` whose ``wall`` is older than the cutoff (now −
 retention_days), and only
 
 - events the summaries have already read (received before the summary watermark and
-  the last pass, less :data:`summaries.OVERLAP`), and
+  the last pass, less how far a pass looks back: :func:`summaries.overlap`), and
 - for a visit's events, only once the visit has its ``session_summaries`` row and every
   event of it is older than the cutoff (its ``last_wall``): a visit's events go all
   together, never a visit that is not summarised yet;
@@ -83,7 +83,7 @@ def _safe(conn: Connection) -> float:
     row = conn.execute(select(m.watermark, m.updated).where(m.key == summaries.MARK)).first()
     if row is None:
         return 0.0
-    return min(float(row[0]), float(row[1])) - summaries.OVERLAP
+    return min(float(row[0]), float(row[1])) - summaries.overlap(conn)
 
 
 def _batch(conn: Connection, station: str, cutoff: float, safe: float, limit: int

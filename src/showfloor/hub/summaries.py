@@ -13,11 +13,22 @@ database (``summary_marks``), so any hub process may run it:
 - a visit with any event in the range is summarised again **from all of its stored
   events**, so a pass is idempotent and an event that arrives late or out of order
   (store and forward after an outage) simply makes its visit be summarised again;
-- ``received`` is the hub's clock when a batch arrived, read before its transaction
-  commits, so a pass also reads what was received up to :data:`OVERLAP` seconds
-  before the previous pass ran: a batch that committed after that pass is still seen.
-  (Several hub processes on one PostgreSQL must keep their clocks within that of
-  each other — NTP does — or a batch stamped by a slow clock may be missed.)
+- ``received`` is the hub's clock read inside the batch's write transaction, just
+  before its rows are written. On PostgreSQL transactions commit in any order, so a
+  pass also reads what was received up to :data:`OVERLAP` seconds before the previous
+  pass ran: a batch that committed after that pass is still seen. (Several hub
+  processes on one PostgreSQL must keep their clocks within that of each other — NTP
+  does — or a batch stamped by a slow clock may be missed.) On SQLite write
+  transactions run one at a time (``BEGIN IMMEDIATE``), so what is stamped before a
+  pass has committed before it, and ingest never stamps a batch at or before the
+  watermark (a clock stepped back stamps it just after): a pass does not look back
+  (:data:`OVERLAP_SQLITE`; re-reading a minute of events at full ingest cost more than
+  the ingest itself);
+- a visit with no summary yet is summarised from the rows the pass has just read (it
+  has no other stored events: any read by an earlier pass would have given it a
+  summary); only a visit that has one is read again from the database, and a visit
+  read again that comes out the same (the same number of events, hall and exhibit
+  version: events are only added, or purged all together) is not written again.
 
 The exhibit and version of a visit come from the station's ``engine_started`` event
 of the same boot (the newest before the visit's first event), as ingest copied it into
@@ -56,14 +67,18 @@ log = logging.getLogger("showfloor.hub.summaries")
 
 #: seconds between two passes of the loop
 SUMMARISE_SECONDS = 5.0
-#: how far a pass looks back before its watermark (batches committing out of order)
+#: how far a pass looks back before its watermark on PostgreSQL (batches committing out
+#: of order)
 OVERLAP = 60.0
+#: the same on SQLite: none. Batches commit one at a time in the order they were
+#: stamped, and never at or before the watermark (``ingest.store_events``)
+OVERLAP_SQLITE = 0.0
 #: the most events one pass reads past its watermark (keeps each write transaction short)
 MAX_EVENTS = 20_000
 #: visits whose events lie within this many seconds of each other are read in one query
 CLUSTER_GAP = 600.0
 #: the watermark row's key
-MARK = "sessions"
+MARK = "sessions"  # (ingest.py reads it too)
 #: ``session_ended`` reasons and event kinds that count as reaching an end
 END_REASONS = frozenset({"completed"})
 
@@ -81,6 +96,11 @@ def _marks(conn: Connection) -> tuple[float, float]:
 
 def _mark(conn: Connection) -> float:
     return _marks(conn)[0]
+
+
+def overlap(conn: Connection) -> float:
+    """How far a pass looks back before its watermark on this connection's backend."""
+    return OVERLAP_SQLITE if conn.dialect.name == "sqlite" else OVERLAP
 
 
 def summarise(conn: Connection, now: float, *, max_events: int = MAX_EVENTS) -> int:
@@ -103,30 +123,41 @@ def summarise(conn: Connection, now: float, *, max_events: int = MAX_EVENTS) -> 
     # a batch stamped before the last pass that committed after it: look back OVERLAP
     # seconds from the last pass's time (not from a watermark far behind it: a backlog
     # read in capped passes is not read again)
-    lower = min(mark, last_pass - OVERLAP)
-    rows = conn.execute(select(ev.station_id, ev.session, ev.wall, ev.kind, ev.boot)
+    lower = min(mark, last_pass - overlap(conn))
+    rows = conn.execute(select(ev.station_id, ev.session, ev.boot, ev.seq, ev.t, ev.wall,
+                               ev.kind, ev.scene, ev.data)
                         .where(ev.received > lower).where(ev.received <= upper)).all()
     rollups.station_events(conn, rows)  # alive hours, passers-by
     competitions.from_pass(conn, now, rows)  # competition_results, report_contests
     touched: dict[tuple[str, str], list[float]] = {}
+    fresh: dict[tuple[str, str], list[Any]] = {}
     restarts: set[tuple[str, str]] = set()
-    for sid, session, wall, kind, boot in rows:
-        if session is not None:
-            touched.setdefault((sid, session), []).append(float(wall))
-        elif kind == "engine_started":
-            restarts.add((sid, boot))
+    for r in rows:
+        if r.session is not None:
+            touched.setdefault((r.station_id, r.session), []).append(float(r.wall))
+            fresh.setdefault((r.station_id, r.session), []).append(r)
+        elif r.kind == "engine_started":
+            restarts.add((r.station_id, r.boot))
     if restarts:  # visits summarised before their boot's engine_started arrived
         s = t.session_summaries.c
         for sid, boot in restarts:
             for (session,) in conn.execute(select(s.session).where(s.station_id == sid)
                                            .where(s.boot == boot).where(s.exhibit == "")):
                 touched.setdefault((sid, session), [])
-    return resummarise(conn, now, touched)
+    return resummarise(conn, now, touched, fresh)
 
 
 def resummarise(conn: Connection, now: float,
-                touched: dict[tuple[str, str], list[float]]) -> int:
-    """Summarise these visits again from all their stored events (walls: new events' walls)."""
+                touched: dict[tuple[str, str], list[float]],
+                fresh: dict[tuple[str, str], list[Any]] | None = None) -> int:
+    """Summarise these visits again from all their stored events (walls: new events' walls);
+    the number of summaries written.
+
+    ``fresh``: the rows a pass read of each visit. A visit without a summary is
+    summarised from them alone (the pass's range holds all of its stored events); one
+    with a summary is read again from the database.
+    """
+    fresh = fresh or {}
     if not touched:
         return 0
     s, ev = t.session_summaries.c, t.events.c
@@ -156,6 +187,10 @@ def resummarise(conn: Connection, now: float,
                 a, b = span.get(name, (first, last))
                 span[name] = (min(a, first), max(b, last))
             found: dict[str, list[Any]] = defaultdict(list)
+            for name in chunk:
+                if name not in old and (sid, name) in fresh:
+                    found[name] = list(fresh[(sid, name)])
+                    span.pop(name, None)
             for lo, hi, group in _clusters(span):
                 for r in conn.execute(select(ev.session, ev.boot, ev.seq, ev.t, ev.wall,
                                              ev.kind, ev.scene, ev.data)
@@ -165,25 +200,27 @@ def resummarise(conn: Connection, now: float,
                     found[r.session].append(r)
             summaries, answers = [], []
             changed = set(old) - set(found)  # summaries that go (their events are gone)
+            rewrite = set(changed)  # summaries deleted (and written again when found)
             for name, evs in found.items():
                 evs.sort(key=lambda r: (r.boot, r.seq))
                 exhibit, version = _exhibit(conn, sid, evs[0].boot, evs[0].seq, starts)
                 row, ans = summary(evs, exhibit=exhibit, version=version)
                 row.update(station_id=sid, session=name, hall_id=halls.get(sid, ""),
                            updated=now)
+                before = old.get(name)
+                # a visit's events are only ever added (or purged all together), so the
+                # same count, hall and exhibit version is the same summary: it stays as
+                # it is, in the rollups too (a pass reads what it overlaps again)
+                if before is not None and (
+                        before["events"], before["hall_id"], before["exhibit"],
+                        before["version"]) == (row["events"], row["hall_id"], exhibit, version):
+                    continue
                 for a in ans:
                     a.update(station_id=sid, session=name, hall_id=row["hall_id"],
                              exhibit=exhibit, version=version, started=row["started"])
                 summaries.append(row)
                 answers += ans
-                before = old.get(name)
-                # a visit's events are only ever added (or purged all together), so the
-                # same count, hall and exhibit version is the same summary: the rollups
-                # keep it as it is (a pass reads the last OVERLAP seconds again)
-                if before is not None and (
-                        before["events"], before["hall_id"], before["exhibit"],
-                        before["version"]) == (row["events"], row["hall_id"], exhibit, version):
-                    continue
+                rewrite.add(name)
                 if before is not None:
                     changed.add(name)
                 rollups.add_visit(delta, row, ans, zones.get(row["hall_id"], dt.UTC))
@@ -199,10 +236,13 @@ def resummarise(conn: Connection, now: float,
                     rollups.add_visit(delta, o, old_answers[name],
                                       zones.get(o["hall_id"], dt.UTC), -1)
                     used[(sid, int(float(o["started"]) // 3600))] -= 1
-            conn.execute(delete(t.session_answers).where(t.session_answers.c.station_id == sid)
-                         .where(t.session_answers.c.session.in_(chunk)))
-            conn.execute(delete(t.session_summaries).where(s.station_id == sid)
-                         .where(s.session.in_(chunk)))
+            gone = [n for n in chunk if n in rewrite and n in old]
+            if gone:
+                conn.execute(delete(t.session_answers)
+                             .where(t.session_answers.c.station_id == sid)
+                             .where(t.session_answers.c.session.in_(gone)))
+                conn.execute(delete(t.session_summaries).where(s.station_id == sid)
+                             .where(s.session.in_(gone)))
             if summaries:
                 conn.execute(insert(t.session_summaries), summaries)
             if answers:
