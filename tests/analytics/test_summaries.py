@@ -194,6 +194,24 @@ def test_a_batch_committed_late_is_still_read(db: t.Database) -> None:
     assert all(r["ended"] is not None for r in _rows(db) if "boot" in r)
 
 
+def test_a_new_visit_partly_looked_back_at_is_read_whole(db: t.Database) -> None:
+    """A new visit with events both in what a pass looks back at (a batch that committed
+    late, on PostgreSQL) and after the watermark is read whole from the database, not
+    summarised from the new rows alone."""
+    b = _visits(n=1)
+    store(db, "s1", b.out[:1], 1000.0)  # the boot's engine_started
+    with db.write() as conn:
+        summaries.summarise(conn, 1000.0)
+        back = summaries.overlap(conn)
+    store(db, "s1", b.out[1:6], 1000.0 - back / 2)  # committed after the pass
+    store(db, "s1", b.out[6:], 1005.0)
+    with db.write() as conn:
+        assert summaries.summarise(conn, 1010.0) == 1
+    (row,) = [r for r in _rows(db) if "boot" in r]
+    assert row["events"] == len(b.out) - 1
+    assert (row["dwell"], row["end_reason"], row["lang"]) == (100.0, "completed", "en")
+
+
 def test_a_long_backlog_is_read_in_bounded_passes(db: t.Database) -> None:
     b = _visits(n=4)
     for i, e in enumerate(b.out):  # each event its own batch, one second apart

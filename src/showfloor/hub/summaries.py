@@ -24,9 +24,11 @@ database (``summary_marks``), so any hub process may run it:
   watermark (a clock stepped back stamps it just after): a pass does not look back
   (:data:`OVERLAP_SQLITE`; re-reading a minute of events at full ingest cost more than
   the ingest itself);
-- a visit with no summary yet is summarised from the rows the pass has just read (it
-  has no other stored events: any read by an earlier pass would have given it a
-  summary); only a visit that has one is read again from the database, and a visit
+- a visit with no summary yet is summarised from the new rows the pass has just read
+  (it has no other stored events: any read by an earlier pass would have given it a
+  summary; what the pass looks back at is read in a few columns only, and a visit with
+  an event there is read from the database); only a visit that has a summary is read
+  again from the database, and a visit
   read again that comes out the same (the same number of events, hall and exhibit
   version: events are only added, or purged all together) is not written again.
 
@@ -124,11 +126,16 @@ def summarise(conn: Connection, now: float, *, max_events: int = MAX_EVENTS) -> 
     # seconds from the last pass's time (not from a watermark far behind it: a backlog
     # read in capped passes is not read again)
     lower = min(mark, last_pass - overlap(conn))
+    # what is new since the watermark, whole (a new visit is summarised from it), and
+    # what the pass looks back at (PostgreSQL), only to know which visits it touches
     rows = conn.execute(select(ev.station_id, ev.session, ev.boot, ev.seq, ev.t, ev.wall,
                                ev.kind, ev.scene, ev.data)
-                        .where(ev.received > lower).where(ev.received <= upper)).all()
-    rollups.station_events(conn, rows)  # alive hours, passers-by
-    competitions.from_pass(conn, now, rows)  # competition_results, report_contests
+                        .where(ev.received > mark).where(ev.received <= upper)).all()
+    back = conn.execute(select(ev.station_id, ev.session, ev.boot, ev.wall, ev.kind)
+                        .where(ev.received > lower).where(ev.received <= mark)
+                        ).all() if lower < mark else []
+    rollups.station_events(conn, [*back, *rows])  # alive hours, passers-by
+    competitions.from_pass(conn, now, [*back, *rows])  # competition_results, contests
     touched: dict[tuple[str, str], list[float]] = {}
     fresh: dict[tuple[str, str], list[Any]] = {}
     restarts: set[tuple[str, str]] = set()
@@ -136,6 +143,12 @@ def summarise(conn: Connection, now: float, *, max_events: int = MAX_EVENTS) -> 
         if r.session is not None:
             touched.setdefault((r.station_id, r.session), []).append(float(r.wall))
             fresh.setdefault((r.station_id, r.session), []).append(r)
+        elif r.kind == "engine_started":
+            restarts.add((r.station_id, r.boot))
+    for r in back:  # a visit with an event looked back at is read from the database
+        if r.session is not None:
+            touched.setdefault((r.station_id, r.session), []).append(float(r.wall))
+            fresh.pop((r.station_id, r.session), None)
         elif r.kind == "engine_started":
             restarts.add((r.station_id, r.boot))
     if restarts:  # visits summarised before their boot's engine_started arrived
