@@ -53,7 +53,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -131,9 +131,9 @@ def summarise(conn: Connection, now: float, *, max_events: int = MAX_EVENTS) -> 
     rows = conn.execute(select(ev.station_id, ev.session, ev.boot, ev.seq, ev.t, ev.wall,
                                ev.kind, ev.scene, ev.data)
                         .where(ev.received > mark).where(ev.received <= upper)).all()
-    back = conn.execute(select(ev.station_id, ev.session, ev.boot, ev.wall, ev.kind)
-                        .where(ev.received > lower).where(ev.received <= mark)
-                        ).all() if lower < mark else []
+    looked_back = select(ev.station_id, ev.session, ev.boot, ev.wall, ev.kind) \
+        .where(ev.received > lower).where(ev.received <= mark)
+    back: Sequence[Any] = conn.execute(looked_back).all() if lower < mark else []
     rollups.station_events(conn, [*back, *rows])  # alive hours, passers-by
     competitions.from_pass(conn, now, [*back, *rows])  # competition_results, contests
     touched: dict[tuple[str, str], list[float]] = {}
