@@ -110,7 +110,7 @@ def load(db: t.Database, sessions: int, seed: int) -> tuple[int, float]:
         per_station[sid] += visit_events(rng, boots[sid], f"v{i:06d}", wall)
     total = sum(len(v) for v in per_station.values())
     # stored as if received an hour ago, so that the incremental pass below reads only
-    # its own batch (a pass looks back summaries.OVERLAP seconds)
+    # its own batch (on PostgreSQL a pass looks back summaries.OVERLAP seconds)
     began = time.perf_counter()
     for sid, evs in per_station.items():
         for j in range(0, len(evs), 500):

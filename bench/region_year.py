@@ -267,9 +267,9 @@ def load(url: str, args: argparse.Namespace, pool: list[Visit]) -> dict[str, Any
         return now_evs
 
     # 1. most stations, through the ingest function; received stamped two hours back, as
-    # if the year had come in before the summariser's catch-up (a pass looks back
-    # OVERLAP seconds from the last pass: a year stamped in the last minute would be
-    # read again by every pass)
+    # if the year had come in before the summariser's catch-up (on PostgreSQL a pass
+    # looks back summaries.OVERLAP seconds from the last pass: a year stamped in the
+    # last minute would be read again by every pass; on SQLite it does not look back)
     for k in range(n_http, total):
         evs = make(k)
         began = time.perf_counter()

@@ -106,7 +106,8 @@ def overlap(conn: Connection) -> float:
 
 
 def summarise(conn: Connection, now: float, *, max_events: int = MAX_EVENTS) -> int:
-    """One pass in the caller's write transaction; the number of visits summarised."""
+    """One pass in the caller's write transaction; the number of visit summaries written
+    (new or changed: a visit read again that comes out the same is not counted)."""
     mark, last_pass = _marks(conn)
     ev = t.events.c
     upper = now
@@ -370,7 +371,7 @@ def summary(evs: Iterable[Any], *, exhibit: str, version: str
 
 
 def summarise_all(db: t.Database) -> int:
-    """Passes until caught up (each in its own short transaction); visits summarised."""
+    """Passes until caught up (each in its own short transaction); summaries written."""
     total, start = 0, time.time()
     while True:
         with db.write() as conn:
